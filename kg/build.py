@@ -1,0 +1,240 @@
+"""Build: the public Python API that runs sources -> mapping -> sinks over many inputs.
+
+``build(paths, output=...)`` streams records from files to an RDF file or an Oxigraph store;
+``build_graph(...)`` returns an rdflib Dataset for small inputs and notebooks. The CLI is a thin layer
+over these two functions.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kg.identity import DEFAULT_BASE, Iris
+from kg.inputs import Payload, iter_payloads
+from kg.mapping import MappedRecord, map_trial, mesh_description
+from kg.mesh import MeshIndex, default_index
+from kg.model import Trial
+from kg.report import Problem, RecordError, Report
+from kg.sinks import Spool, load_spool_into_store, ntriples, write_spool
+from kg.sources import ctgov_v2, detect
+
+PARALLEL_CHUNKSIZE = 4
+
+
+@dataclass
+class BuildOptions:
+    base: str = DEFAULT_BASE
+    jobs: int = 1  # worker processes for parsing and mapping; 0 means one per core
+    progress: bool = False  # a progress bar on stderr
+    mesh: MeshIndex | None = None  # None: the default index (user-imported or shipped)
+
+
+@dataclass(slots=True)
+class RecordOut:
+    """One mapped record as the build keeps it: N-Triples text plus what versioning needs."""
+
+    key: tuple[str, str]  # (trial id, source): versions of one record share it
+    version: tuple[str, str]  # (lastUpdatePostDate, versionHolder)
+    label: str
+    graph: str
+    text: str
+    triples: int
+    mesh_uis: frozenset[str]
+
+
+@dataclass
+class _Worker:
+    iris: Iris
+    mesh: MeshIndex
+
+    def record(self, trial: Trial, problems: list[Problem]) -> RecordOut:
+        mapped: MappedRecord = map_trial(trial, self.iris, self.mesh, problems)
+        text = ntriples(mapped.triples)
+        prov = trial.provenance
+        return RecordOut(
+            key=(mapped.trial_id, prov.source),
+            version=(prov.last_update_posted or "", prov.version_holder or ""),
+            label=trial.nct_id or mapped.trial_id,
+            graph=mapped.graph_iri,
+            text=text,
+            triples=text.count("\n"),
+            mesh_uis=frozenset(mapped.mesh_uis),
+        )
+
+    def payload(self, payload: Payload) -> tuple[list[RecordOut], list[Problem]]:
+        problems: list[Problem] = []
+        source = detect(payload.text)
+        if source is None:
+            problems.append(Problem(payload.origin, None, None,
+                                    "not a trial record in any rendering TrialKG reads", "skipped"))
+            return [], problems
+        out = []
+        for trial in source.read(payload.text, payload.origin, problems):
+            out.append(self._safe_record(trial, problems))
+        return [r for r in out if r is not None], problems
+
+    def study(self, study: Any, origin: str) -> tuple[list[RecordOut], list[Problem]]:
+        problems: list[Problem] = []
+        try:
+            trial = ctgov_v2.parse_study(study, origin, problems)
+        except RecordError as e:
+            problems.append(Problem(origin, e.record, e.field, e.message, "skipped"))
+            return [], problems
+        rec = self._safe_record(trial, problems)
+        return ([rec] if rec else []), problems
+
+    def _safe_record(self, trial: Trial, problems: list[Problem]) -> RecordOut | None:
+        try:
+            return self.record(trial, problems)
+        except (ValueError, KeyError, TypeError) as e:  # a mapping bug must not stop the whole build
+            problems.append(Problem(trial.provenance.origin, trial.nct_id, None,
+                                    f"could not map record: {type(e).__name__}: {e}", "skipped"))
+            return None
+
+
+_WORKER: _Worker | None = None
+
+
+def _init_worker(worker: _Worker) -> None:
+    global _WORKER
+    _WORKER = worker
+
+
+def _work(payload: Payload) -> tuple[list[RecordOut], list[Problem]]:
+    assert _WORKER is not None
+    return _WORKER.payload(payload)
+
+
+def iter_records(
+    paths: Iterable[str | Path], options: BuildOptions, report: Report, studies: Iterable[Any] = ()
+) -> Iterator[RecordOut]:
+    """Mapped records from files (and study dicts), in input order, problems going to ``report``."""
+    worker = _Worker(Iris(options.base), options.mesh or default_index())
+    for i, study in enumerate(studies):
+        recs, problems = worker.study(study, f"<study {i}>")
+        report.extend(problems)
+        yield from recs
+    input_problems: list[Problem] = []
+    payloads = iter_payloads(paths, input_problems)
+    jobs = options.jobs if options.jobs > 0 else (os.cpu_count() or 1)
+    if jobs == 1:
+        results: Iterator[tuple[list[RecordOut], list[Problem]]] = map(worker.payload, payloads)
+        for recs, problems in results:
+            report.extend(input_problems)
+            input_problems.clear()
+            report.extend(problems)
+            yield from recs
+    else:
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        ctx = multiprocessing.get_context(method)
+        with ctx.Pool(jobs, initializer=_init_worker, initargs=(worker,)) as pool:
+            for recs, problems in pool.imap(_work, payloads, chunksize=PARALLEL_CHUNKSIZE):
+                report.extend(input_problems)
+                input_problems.clear()
+                report.extend(problems)
+                yield from recs
+    report.extend(input_problems)
+
+
+def _progress(records: Iterator[RecordOut], enabled: bool) -> Iterator[RecordOut]:
+    if not enabled:
+        return records
+    from tqdm import tqdm  # only when a person is watching
+
+    return iter(tqdm(records, desc="records", unit=" rec", file=sys.stderr, mininterval=0.5))
+
+
+@dataclass
+class _Versions:
+    """Keeps, for each (trial, source), the newest version seen: (version, spool index, label)."""
+
+    best: dict[tuple[str, str], tuple[tuple[str, str], int, str]] = field(default_factory=dict)
+    superseded: set[int] = field(default_factory=set)
+
+    def add(self, rec: RecordOut, index: int, report: Report) -> None:
+        old = self.best.get(rec.key)
+        if old is None:
+            self.best[rec.key] = (rec.version, index, rec.label)
+            return
+        if rec.version > old[0]:
+            self.superseded.add(old[1])
+            self.best[rec.key] = (rec.version, index, rec.label)
+        else:
+            self.superseded.add(index)
+            if rec.version == old[0]:
+                report.add(Problem(rec.label, rec.label, None,
+                                   "the same version of this record was given twice; built once", "note"))
+
+
+def build(
+    paths: Iterable[str | Path] = (),
+    output: str | Path | None = None,
+    *,
+    store: str | Path | None = None,
+    studies: Iterable[Any] = (),
+    options: BuildOptions | None = None,
+    report: Report | None = None,
+) -> Report:
+    """Build the graph of every record under ``paths`` (and of ``studies`` dicts) into ``output``
+    (file name decides the format; ``-`` is stdout) and/or an Oxigraph ``store`` folder."""
+    options = options or BuildOptions()
+    report = report or Report()
+    if output is None and store is None:
+        raise ValueError("build needs an output file or a store")
+    mesh = options.mesh or default_index()
+    options = BuildOptions(options.base, options.jobs, options.progress, mesh)
+    spool_dir = os.path.dirname(os.path.abspath(output)) if output not in (None, "-") else None
+    spool = Spool(spool_dir)
+    try:
+        versions = _Versions()
+        mesh_uis: dict[int, frozenset[str]] = {}
+        triples: dict[int, int] = {}
+        for rec in _progress(iter_records(paths, options, report, studies), options.progress):
+            index = spool.add(rec.graph, rec.text)
+            versions.add(rec, index, report)
+            if rec.mesh_uis:
+                mesh_uis[index] = rec.mesh_uis
+            triples[index] = rec.triples
+        keep = set(range(len(spool.chunks))) - versions.superseded
+        report.records_built = len(keep)
+        report.records_superseded = len(versions.superseded)
+        used = set().union(*(mesh_uis[i] for i in keep if i in mesh_uis)) if mesh_uis else set()
+        if used:
+            iris = Iris(options.base)
+            text = ntriples(mesh_description(used, mesh, iris.mesh_graph()))
+            keep.add(spool.add(iris.mesh_graph(), text))
+            triples[len(spool.chunks) - 1] = text.count("\n")
+        report.triples = sum(triples[i] for i in keep)
+        if output is not None:
+            write_spool(spool, str(output), keep)
+        if store is not None:
+            load_spool_into_store(spool, str(store), keep)
+    finally:
+        spool.close()
+    return report
+
+
+def build_graph(
+    paths: Iterable[str | Path] = (),
+    *,
+    studies: Iterable[Any] = (),
+    options: BuildOptions | None = None,
+    report: Report | None = None,
+) -> Any:
+    """The graph as an rdflib Dataset (one named graph per record), for small inputs."""
+    import tempfile
+
+    import rdflib
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "graph.nq")
+        build(paths, out, studies=studies, options=options, report=report)
+        dataset = rdflib.Dataset()
+        dataset.parse(out, format="nquads")
+    return dataset

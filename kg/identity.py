@@ -1,0 +1,164 @@
+"""Identity: every IRI the graph mints, and the versioned name normaliser behind canonical entities.
+
+Organisations and people keep their registered names in the graph; the canonical entity a mention
+resolves to is keyed by :func:`org_key` / :func:`person_key`, whose rules carry :data:`NORMALISER_VERSION`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import quote
+
+NORMALISER_VERSION = "1"
+DEFAULT_BASE = "https://w3id.org/trialkg/"
+TRIAL_PREFIX = "https://clinicaltrials.gov/study/"
+MESH_PREFIX = "http://id.nlm.nih.gov/mesh/"
+PUBMED_PREFIX = "https://pubmed.ncbi.nlm.nih.gov/"
+CTGOV_API_STUDY = "https://clinicaltrials.gov/api/v2/studies/"
+
+NCT_RE = re.compile(r"^NCT\d{8}$")
+NCT_IN_TEXT_RE = re.compile(r"\bNCT\d{8}\b")
+PMID_RE = re.compile(r"^[1-9]\d{0,8}$")
+
+# A bare name and the same name with one legal suffix meet ("Pfizer" / "Pfizer Inc."); two
+# different legal forms stay apart ("Daiichi Sankyo Co., Ltd." / "Daiichi Sankyo, Inc."), because
+# only a trailing suffix is dropped and the remaining different forms keep the keys different.
+LEGAL_SUFFIXES = (
+    "co ltd", "co limited", "company limited", "ltd", "limited", "inc", "incorporated", "corp",
+    "corporation", "llc", "l l c", "plc", "gmbh", "ag", "sa", "s a", "sas", "srl", "s r l", "spa",
+    "s p a", "bv", "b v", "nv", "n v", "ab", "as", "a s", "oy", "kk", "k k", "pty ltd", "pte ltd",
+    "co", "company", "lp", "l p",
+)
+_SUFFIX_RE = re.compile(r"(?:\s(?:" + "|".join(re.escape(s) for s in LEGAL_SUFFIXES) + r"))$")
+_ABBREVIATIONS = {"univ": "university", "hosp": "hospital", "inst": "institute", "ctr": "center",
+                  "centre": "center", "dept": "department", "natl": "national"}
+_SITE_CODE_RE = re.compile(r"\s*(?:/\s*id#?\s*\d+|-\s*site\s*\d+|\(site\s*\d+\))\s*$", re.I)
+
+# Placeholder facility names that different sponsors reuse for unrelated places: never merged
+# across trials (their key is scoped to the trial).
+_MASKED_SITE_RE = re.compile(
+    r"^(?:local institution|research site|investigational site|study site|clinical site|"
+    r"site|research facility|clinical research site|.*\binvestigational site|.* research site|"
+    r".* clinical study site|.* site)\b[\s\d#:/.-]*$|^(?:site|center|centre)\s*(?:#|no\.?)?\s*\d+$",
+    re.I,
+)
+DEGREE_TOKENS = frozenset(
+    "md phd mph msc ms bsc ba ma mba mbbs frcp frcpc facp facc rn np pa pharmd dr prof professor mr "
+    "mrs ms dphil do dds dmd fracp mrcp bs mb chb ii iii jr sr".split()
+)
+
+
+@lru_cache(maxsize=1 << 16)
+def fold(text: str) -> str:
+    """Unicode-normalise, case-fold, strip accents and collapse whitespace: the base of every key."""
+    if text.isascii():
+        return " ".join(text.lower().split())
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(text.split())
+
+
+def _words(text: str) -> str:
+    text = fold(text).replace("&", " and ")
+    text = re.sub(r"[^\w]+", " ", text).replace("_", " ")
+    return " ".join(text.split())
+
+
+@lru_cache(maxsize=1 << 16)
+def normalise_org_name(name: str) -> str:
+    """Normaliser v1 for organisation names: folded words, no leading 'The', one legal suffix dropped."""
+    text = _SITE_CODE_RE.sub("", name)
+    words = _words(text)
+    words = " ".join(_ABBREVIATIONS.get(w, w) for w in words.split())
+    if words.startswith("the "):
+        words = words[4:]
+    stripped = _SUFFIX_RE.sub("", words)
+    return stripped or words
+
+
+@lru_cache(maxsize=1 << 16)
+def slug(text: str, max_len: int = 120) -> str:
+    """An IRI-safe path segment that still reads like the text it came from."""
+    s = re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
+    if len(s) > max_len:
+        s = s[:max_len].rstrip("-")
+    if not s:
+        # Names in scripts without ASCII letters: keep them readable but IRI-safe.
+        s = quote(fold(text).replace(" ", "-"), safe="-")[:max_len] or "unnamed"
+    return s
+
+
+def is_masked_site_name(name: str) -> bool:
+    return bool(_MASKED_SITE_RE.match(" ".join(name.split())))
+
+
+def person_tokens(name: str) -> str:
+    """A person's name as a sorted token set without degrees: 'Zhou Qi, MD' and 'Qi Zhou' meet."""
+    tokens = [t for t in _words(name.replace(".", " ")).split() if t not in DEGREE_TOKENS]
+    return "-".join(sorted(tokens)) or slug(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Iris:
+    """Mints every IRI under one configurable base."""
+
+    base: str = DEFAULT_BASE
+
+    def __post_init__(self) -> None:
+        if not self.base.endswith(("/", "#")):
+            object.__setattr__(self, "base", self.base + "/")
+
+    # trials ---------------------------------------------------------------------------------
+    @staticmethod
+    def nct_trial(nct_id: str) -> str:
+        return TRIAL_PREFIX + nct_id
+
+    def trial_id(self, nct_id: str | None, org_study_id: str | None, org_name: str | None) -> str:
+        """The trial's id inside minted IRIs: its NCT id, else organisation slug / id slug."""
+        if nct_id:
+            return nct_id
+        return f"{slug(org_name or 'unknown-organisation')}/{slug(org_study_id or 'unknown-id')}"
+
+    def trial(self, trial_id: str) -> str:
+        if NCT_RE.match(trial_id):
+            return self.nct_trial(trial_id)
+        return f"{self.base}trial/{trial_id}"
+
+    def part(self, trial_id: str, kind: str, key: str | int) -> str:
+        return f"{self.base}trial/{trial_id}/{kind}/{key}"
+
+    def graph(self, trial_id: str, source: str) -> str:
+        return f"{self.base}graph/{trial_id}/{source}"
+
+    def mesh_graph(self) -> str:
+        return f"{self.base}graph/mesh"
+
+    # canonical entities ---------------------------------------------------------------------
+    def org(self, name: str, trial_id: str | None = None) -> str:
+        """Canonical organisation; masked site names are scoped to their trial, never shared."""
+        key = slug(normalise_org_name(name))
+        if trial_id and is_masked_site_name(name):
+            return f"{self.base}org/{key}--{slug(trial_id)}"
+        return f"{self.base}org/{key}"
+
+    def person(self, name: str, affiliation_iri: str | None, trial_id: str) -> str:
+        """Canonical person: name tokens within one canonical affiliation, else within the trial."""
+        scope = affiliation_iri.rsplit("/", 1)[-1] if affiliation_iri else slug(trial_id)
+        return f"{self.base}person/{slug(person_tokens(name), 80)}--{scope}"
+
+
+def mesh_iri(ui: str) -> str:
+    return MESH_PREFIX + ui
+
+
+def pubmed_iri(pmid: str) -> str:
+    return PUBMED_PREFIX + pmid
+
+
+def related_nct_ids(own_id: str | None, *texts: str | None) -> tuple[str, ...]:
+    found = {m for t in texts if t for m in NCT_IN_TEXT_RE.findall(t)}
+    found.discard(own_id or "")
+    return tuple(sorted(found))

@@ -1,0 +1,104 @@
+"""Input files: walk paths and open containers (folders, zip, gzip) into (origin, text) payloads.
+
+Containers are recognised by their magic bytes, never by file name. Each payload names where it came
+from (``file``, ``archive.zip!member``) so every problem can say which file and member it was.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from kg.report import Problem
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+_GZIP_MAGIC = b"\x1f\x8b"
+MAX_NESTING = 3  # a zip inside a gzip inside a zip is as deep as real downloads go
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    origin: str
+    text: str
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Files under the given paths, folders walked recursively in a fixed (sorted) order."""
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if not name.startswith("."):
+                        yield Path(root) / name
+        else:
+            yield path
+
+
+def iter_payloads(paths: Iterable[str | Path], problems: list[Problem]) -> Iterator[Payload]:
+    for path in iter_files(paths):
+        try:
+            with path.open("rb") as f:
+                magic = f.read(4)
+            if magic in (_ZIP_MAGIC, _EMPTY_ZIP_MAGIC):
+                # The bulk download is a large zip: read it member by member from disk.
+                yield from _open_zip(str(path), path, problems, 0)
+                continue
+            data = path.read_bytes()
+        except OSError as e:
+            problems.append(Problem(str(path), None, None, f"cannot read: {e.strerror or e}", "skipped"))
+            continue
+        yield from _open(str(path), data, problems, 0)
+
+
+def _open(origin: str, data: bytes, problems: list[Problem], depth: int) -> Iterator[Payload]:
+    if depth > MAX_NESTING:
+        problems.append(Problem(origin, None, None, "containers nested too deep", "skipped"))
+        return
+    if data.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
+        yield from _open_zip(origin, data, problems, depth)
+    elif data.startswith(_GZIP_MAGIC):
+        try:
+            inner = gzip.decompress(data)
+        except (OSError, EOFError, gzip.BadGzipFile) as e:
+            problems.append(Problem(origin, None, None, f"broken gzip file: {e}", "skipped"))
+            return
+        yield from _open(origin + "!gunzip", inner, problems, depth + 1)
+    else:
+        yield Payload(origin, decode(origin, data, problems))
+
+
+def _open_zip(origin: str, data: bytes | Path, problems: list[Problem], depth: int) -> Iterator[Payload]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
+    except zipfile.BadZipFile as e:
+        problems.append(Problem(origin, None, None, f"broken zip file: {e}", "skipped"))
+        return
+    with archive:
+        for info in sorted(archive.infolist(), key=lambda i: i.filename):
+            if info.is_dir() or Path(info.filename).name.startswith("."):
+                continue
+            member = f"{origin}!{info.filename}"
+            try:
+                inner = archive.read(info)
+            except (zipfile.BadZipFile, OSError, EOFError) as e:
+                problems.append(Problem(member, None, None, f"cannot read zip member: {e}", "skipped"))
+                continue
+            yield from _open(member, inner, problems, depth + 1)
+
+
+def decode(origin: str, data: bytes, problems: list[Problem]) -> str:
+    """UTF-8 (a BOM allowed); bytes that are not UTF-8 are replaced and reported."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        problems.append(Problem(origin, None, None, f"not valid UTF-8 ({e.reason} at byte {e.start}); "
+                                "undecodable bytes replaced with U+FFFD", "dropped"))
+        return data.decode("utf-8-sig", errors="replace")

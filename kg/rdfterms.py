@@ -1,0 +1,80 @@
+"""RDF term syntax: N-Triples forms of IRIs and literals, escaped so any input gives valid RDF.
+
+The mapping builds triples as N-Triples term strings (``<iri>``, ``"text"^^<dt>``): writing them is
+then string joining, several times faster than building rdflib or pyoxigraph term objects.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal
+from urllib.parse import quote
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+XSD_STRING = XSD + "string"
+XSD_INTEGER = XSD + "integer"
+XSD_DECIMAL = XSD + "decimal"
+XSD_BOOLEAN = XSD + "boolean"
+XSD_DATE = XSD + "date"
+XSD_GYEAR = XSD + "gYear"
+XSD_GYEARMONTH = XSD + "gYearMonth"
+XSD_ANYURI = XSD + "anyURI"
+
+# Characters N-Triples forbids inside <...>, plus anything outside printable ASCII we percent-encode.
+_IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]')
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+_LIT_BAD = re.compile(r'[\\"\x00-\x1f\x7f\ud800-\udfff]')
+
+
+def _escape_char(m: re.Match[str]) -> str:
+    c = m.group()
+    if c in _ESCAPES:
+        return _ESCAPES[c]
+    if "\ud800" <= c <= "\udfff":  # a lone surrogate cannot be encoded: replace it
+        return "\ufffd"
+    return f"\\u{ord(c):04X}"
+
+
+def escape_literal(text: str) -> str:
+    return _LIT_BAD.sub(_escape_char, text)
+
+
+def iri(value: str) -> str:
+    """``<value>``, with characters that are not allowed in an IRI percent-encoded."""
+    if _IRI_BAD.search(value):
+        value = _IRI_BAD.sub(lambda m: quote(m.group(), safe=""), value)
+    return f"<{value}>"
+
+
+def string(text: str) -> str:
+    return f'"{escape_literal(text)}"'
+
+
+def typed(text: str, datatype: str) -> str:
+    return f'"{escape_literal(text)}"^^<{datatype}>'
+
+
+def integer(value: int) -> str:
+    return f'"{int(value)}"^^<{XSD_INTEGER}>'
+
+
+def decimal(value: float) -> str:
+    """An xsd:decimal in plain notation (no exponent); raises ValueError for NaN and infinities."""
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite number: {value!r}")
+    text = format(Decimal(repr(float(value))), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f'"{text}"^^<{XSD_DECIMAL}>'
+
+
+def boolean(value: bool) -> str:
+    return f'"{"true" if value else "false"}"^^<{XSD_BOOLEAN}>'
+
+
+DATE_DATATYPES = {"year": XSD_GYEAR, "month": XSD_GYEARMONTH, "day": XSD_DATE}
+
+
+def date(value: str, precision: str) -> str:
+    return typed(value, DATE_DATATYPES[precision])

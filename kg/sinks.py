@@ -1,0 +1,159 @@
+"""Sinks: write record graphs as N-Triples, N-Quads, Turtle or TriG files (optionally gzipped),
+to stdout, or into an Oxigraph store.
+
+Records are first spooled as N-Triples chunks to a temporary file, so a record superseded by a newer
+version later in the input can be left out without holding the graph in memory; the final format is
+then written in one streaming pass (Turtle and TriG through pyoxigraph's streaming serializer).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, BinaryIO
+
+import pyoxigraph
+
+from kg.vocab import NAMESPACES
+
+FORMATS = {".nt": "nt", ".nq": "nq", ".ttl": "ttl", ".trig": "trig"}
+_OXI_FORMATS = {
+    "nt": pyoxigraph.RdfFormat.N_TRIPLES,
+    "nq": pyoxigraph.RdfFormat.N_QUADS,
+    "ttl": pyoxigraph.RdfFormat.TURTLE,
+    "trig": pyoxigraph.RdfFormat.TRIG,
+}
+QUAD_FORMATS = {"nq", "trig"}
+
+
+def format_of(path: str) -> tuple[str, bool]:
+    """(format, gzipped) from an output file name such as ``graph.ttl.gz``; ``-`` is N-Triples."""
+    if path == "-":
+        return "nt", False
+    p = Path(path)
+    gz = p.suffix == ".gz"
+    suffix = Path(p.stem).suffix if gz else p.suffix
+    if suffix not in FORMATS:
+        raise ValueError(f"unknown output format {path!r}: use .nt, .nq, .ttl or .trig (optionally .gz), or -")
+    return FORMATS[suffix], gz
+
+
+def ntriples(triples: Iterable[tuple[str, str, str]]) -> str:
+    """N-Triples text of a record's triples, each once, in first-seen order."""
+    return "".join(f"{s} {p} {o} .\n" for s, p, o in dict.fromkeys(triples))
+
+
+@dataclass(slots=True)
+class Chunk:
+    graph: str  # graph IRI, bare
+    offset: int
+    length: int
+
+
+class Spool:
+    """Record graphs as N-Triples chunks in a temporary file, in input order."""
+
+    def __init__(self, directory: str | None = None) -> None:
+        fd, self.path = tempfile.mkstemp(prefix="trialkg-", suffix=".nt.spool", dir=directory)
+        self._file: BinaryIO = os.fdopen(fd, "wb")
+        self.chunks: list[Chunk] = []
+        self._offset = 0
+
+    def add(self, graph: str, text: str) -> int:
+        data = text.encode("utf-8")
+        self._file.write(data)
+        self.chunks.append(Chunk(graph, self._offset, len(data)))
+        self._offset += len(data)
+        return len(self.chunks) - 1
+
+    def iter_chunks(self, keep: set[int] | None = None) -> Iterator[tuple[str, bytes]]:
+        self._file.flush()
+        with open(self.path, "rb") as f:
+            for i, c in enumerate(self.chunks):
+                if keep is not None and i not in keep:
+                    continue
+                f.seek(c.offset)
+                yield c.graph, f.read(c.length)
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+
+
+def _lines_with_graph(graph: str, data: bytes) -> bytes:
+    g = f" <{graph}> .\n".encode()
+    return b"".join(line[:-2] + g for line in data.splitlines(keepends=True))
+
+
+def write_spool(spool: Spool, output: str, keep: set[int] | None = None) -> None:
+    """Write the kept chunks of a spool to ``output`` in the format its name asks for."""
+    fmt, gz = format_of(output)
+    if output == "-":
+        for _graph, data in spool.iter_chunks(keep):
+            sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    out_dir = os.path.dirname(os.path.abspath(output))
+    fd, tmp = tempfile.mkstemp(prefix=".trialkg-", dir=out_dir)
+    os.close(fd)
+    try:
+        with _open_out(tmp, gz) as out:
+            if fmt in ("nt", "nq"):
+                for graph, data in spool.iter_chunks(keep):
+                    out.write(_lines_with_graph(graph, data) if fmt == "nq" else data)
+            else:
+                _write_turtle_family(spool, keep, fmt, out)
+        os.replace(tmp, output)  # atomic: a reader never sees a half-written graph
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _open_out(path: str, gz: bool) -> IO[bytes]:
+    # mtime=0: gzip output is byte-identical run to run.
+    return gzip.GzipFile(path, "wb", mtime=0) if gz else open(path, "wb")  # noqa: SIM115
+
+
+def _write_turtle_family(spool: Spool, keep: set[int] | None, fmt: str, out: IO[bytes]) -> None:
+    prefixes = dict(NAMESPACES)
+    if fmt == "ttl":
+        def triples() -> Iterator[pyoxigraph.Triple]:
+            for _graph, data in spool.iter_chunks(keep):
+                yield from pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES)
+
+        pyoxigraph.serialize(triples(), out, format=_OXI_FORMATS["ttl"], prefixes=prefixes)
+    else:
+        def quads() -> Iterator[pyoxigraph.Quad]:
+            for graph, data in spool.iter_chunks(keep):
+                g = pyoxigraph.NamedNode(graph)
+                for tr in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES):
+                    yield pyoxigraph.Quad(tr.subject, tr.predicate, tr.object, g)
+
+        pyoxigraph.serialize(quads(), out, format=_OXI_FORMATS["trig"], prefixes=prefixes)
+
+
+def load_spool_into_store(spool: Spool, store_dir: str, keep: set[int] | None = None) -> None:
+    """Bulk-load the kept record graphs into an Oxigraph store on disk, replacing older versions."""
+    store = pyoxigraph.Store(store_dir)
+    with tempfile.NamedTemporaryFile(suffix=".nq", delete=False) as tmp:
+        graphs = set()
+        for graph, data in spool.iter_chunks(keep):
+            graphs.add(graph)
+            tmp.write(_lines_with_graph(graph, data))
+    try:
+        for graph in sorted(graphs):  # a record graph is replaced whole, never merged with an older one
+            node = pyoxigraph.NamedNode(graph)
+            if store.contains_named_graph(node):
+                store.clear_graph(node)
+        store.bulk_load(path=tmp.name, format=pyoxigraph.RdfFormat.N_QUADS)
+        store.flush()
+    finally:
+        os.unlink(tmp.name)
+        del store

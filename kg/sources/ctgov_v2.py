@@ -1,0 +1,599 @@
+"""ClinicalTrials.gov API v2 JSON to model records.
+
+Reads every JSON form users hold: one study object, the website's ``ctg-studies.json`` array, an API
+search page ``{"studies": [...], "nextPageToken": ...}``, JSON Lines, and a study printed as a Python dict
+(under a "Raw JSON" line; parsed with ``ast.literal_eval``, never ``eval``). Only this module knows the
+v2 nesting.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import orjson
+
+from kg.codes import is_code
+from kg.identity import NCT_RE, PMID_RE, related_nct_ids
+from kg.model import (
+    Arm,
+    Design,
+    Eligibility,
+    Identifier,
+    Intervention,
+    IpdSharing,
+    Link,
+    MeshTerm,
+    OrgMention,
+    Outcome,
+    PartialDate,
+    PersonMention,
+    Precision,
+    Provenance,
+    Reference,
+    ResponsibleParty,
+    Site,
+    Trial,
+)
+from kg.report import Problem, RecordError
+
+SOURCE = "ctgov-v2"
+_PY_REPR_HEADER = re.compile(r"^\s*Raw JSON\s*\n", re.I)
+_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_MESH_UI_RE = re.compile(r"^[DC]\d{6,9}$")
+
+# Trial.dates key -> (statusModule field, is it a {date, type} struct?)
+DATE_FIELDS: dict[str, tuple[str, bool]] = {
+    "start": ("startDateStruct", True),
+    "primary_completion": ("primaryCompletionDateStruct", True),
+    "completion": ("completionDateStruct", True),
+    "first_submitted": ("studyFirstSubmitDate", False),
+    "first_posted": ("studyFirstPostDateStruct", True),
+    "last_update_submitted": ("lastUpdateSubmitDate", False),
+    "last_update_posted": ("lastUpdatePostDateStruct", True),
+    "results_first_submitted": ("resultsFirstSubmitDate", False),
+    "results_first_posted": ("resultsFirstPostDateStruct", True),
+    "status_verified": ("statusVerifiedDate", False),
+}
+
+
+# ------------------------------------------------------------------------------------------ containers
+def looks_like(text: str) -> bool:
+    head = text.lstrip()[:2048]
+    if _PY_REPR_HEADER.match(text[:200]):
+        return True
+    if head.startswith("{'") and "protocolSection" in text[:20000]:
+        return True
+    if not head.startswith(("{", "[")):
+        return False
+    return any(k in text[:200000] for k in ('"protocolSection"', '"studies"', '"nctId"'))
+
+
+def iter_study_objects(text: str, origin: str, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
+    """(origin of the study, study object) for each study the text holds, whatever its container."""
+    header = _PY_REPR_HEADER.match(text)
+    if header or text.lstrip().startswith("{'"):
+        body = text[header.end():] if header else text
+        try:
+            yield origin, ast.literal_eval(body.strip())
+        except (ValueError, SyntaxError, MemoryError, RecursionError) as e:
+            problems.append(Problem(origin, None, None, f"not a readable Python dict of a study: {e}", "skipped"))
+        return
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError as e:
+        if "\n" in text.strip() and _looks_like_json_lines(text):
+            yield from _iter_json_lines(text, origin, problems)
+            return
+        problems.append(Problem(origin, None, None, f"invalid or truncated JSON: {e}", "skipped"))
+        return
+    if isinstance(data, list):
+        for i, item in enumerate(data):
+            yield f"{origin}[{i}]", item
+    elif isinstance(data, dict) and isinstance(data.get("studies"), list):
+        for i, item in enumerate(data["studies"]):
+            yield f"{origin}#studies[{i}]", item
+    else:
+        yield origin, data
+
+
+def _looks_like_json_lines(text: str) -> bool:
+    first = text.lstrip().split("\n", 1)[0].strip()
+    try:
+        return isinstance(orjson.loads(first), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
+def _iter_json_lines(text: str, origin: str, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield f"{origin}:{n}", orjson.loads(line)
+        except orjson.JSONDecodeError as e:
+            problems.append(Problem(f"{origin}:{n}", None, None, f"invalid JSON line: {e}", "skipped"))
+
+
+def read(text: str, origin: str, problems: list[Problem]) -> Iterator[Trial]:
+    for where, obj in iter_study_objects(text, origin, problems):
+        try:
+            yield parse_study(obj, where, problems)
+        except RecordError as e:
+            problems.append(Problem(where, e.record, e.field, e.message, "skipped"))
+
+
+# ------------------------------------------------------------------------------------------ field access
+class _Fields:
+    """Typed access to one study's fields; a value of the wrong type is reported and left out."""
+
+    def __init__(self, origin: str, record: str | None, problems: list[Problem]) -> None:
+        self.origin = origin
+        self.record = record
+        self.problems = problems
+
+    def drop(self, path: str, message: str) -> None:
+        self.problems.append(Problem(self.origin, self.record, path, message, "dropped"))
+
+    def obj(self, parent: dict, key: str, path: str) -> dict:
+        value = parent.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.drop(path, f"expected an object, got {type(value).__name__}")
+            return {}
+        return value
+
+    def objs(self, parent: dict, key: str, path: str) -> list[dict]:
+        value = parent.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.drop(path, f"expected a list, got {type(value).__name__}")
+            return []
+        good = [v for v in value if isinstance(v, dict)]
+        if len(good) != len(value):
+            self.drop(path, f"{len(value) - len(good)} list items are not objects")
+        return good
+
+    def text(self, parent: dict, key: str, path: str) -> str | None:
+        value = parent.get(key)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value.strip() or None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        self.drop(path, f"expected text, got {type(value).__name__}")
+        return None
+
+    def texts(self, parent: dict, key: str, path: str) -> tuple[str, ...]:
+        value = parent.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            value = [value]
+        out = []
+        for v in value:
+            if isinstance(v, str) and v.strip():
+                out.append(v.strip())
+            elif v is not None and not isinstance(v, str):
+                self.drop(path, f"expected text items, got {type(v).__name__}")
+        return tuple(out)
+
+    def code(self, parent: dict, key: str, path: str, scheme: str) -> str | None:
+        value = self.text(parent, key, path)
+        if value is None:
+            return None
+        if not is_code(scheme, value):
+            self.drop(path, f"unknown {scheme} value {value!r}")
+            return None
+        return value
+
+    def codes(self, parent: dict, key: str, path: str, scheme: str) -> tuple[str, ...]:
+        out = []
+        for value in self.texts(parent, key, path):
+            if is_code(scheme, value):
+                out.append(value)
+            else:
+                self.drop(path, f"unknown {scheme} value {value!r}")
+        return tuple(out)
+
+    def boolean(self, parent: dict, key: str, path: str) -> bool | None:
+        value = parent.get(key)
+        if value is None or isinstance(value, bool):
+            return value
+        self.drop(path, f"expected true/false, got {value!r}")
+        return None
+
+    def integer(self, parent: dict, key: str, path: str) -> int | None:
+        value = parent.get(key)
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)
+        self.drop(path, f"expected a non-negative integer, got {value!r}")
+        return None
+
+    def number(self, parent: dict, key: str, path: str) -> float | None:
+        value = parent.get(key)
+        if value is None:
+            return None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
+            if abs(value) != float("inf"):
+                return float(value)
+        self.drop(path, f"expected a number, got {value!r}")
+        return None
+
+    def date(self, value: Any, path: str, date_type: str | None = None) -> PartialDate | None:
+        if value is None:
+            return None
+        parsed = parse_partial_date(value) if isinstance(value, str) else None
+        if parsed is None:
+            self.drop(path, f"not a date (YYYY, YYYY-MM or YYYY-MM-DD): {value!r}")
+            return None
+        if date_type is not None and not is_code("date-type", date_type):
+            self.drop(path + ".type", f"unknown date type {date_type!r}")
+            date_type = None
+        return PartialDate(parsed[0], parsed[1], date_type)
+
+
+def parse_partial_date(text: str) -> tuple[str, Precision] | None:
+    """``2020``, ``2020-12`` or ``2020-12-31`` with its precision, or None when it is not a real date."""
+    m = _DATE_RE.match(text.strip())
+    if not m:
+        return None
+    year, month, day = m.groups()
+    try:
+        if day:
+            date(int(year), int(month), int(day))
+            return m.group(), "day"
+        if month:
+            if not 1 <= int(month) <= 12:
+                return None
+            return m.group(), "month"
+    except ValueError:
+        return None
+    return m.group(), "year"
+
+
+# ------------------------------------------------------------------------------------------ the study
+def parse_study(study: Any, origin: str, problems: list[Problem]) -> Trial:
+    """One v2 study object to a Trial; raises RecordError when it has no usable NCT id."""
+    if not isinstance(study, dict):
+        raise RecordError(f"expected a study object, got {type(study).__name__}")
+    if "protocolSection" not in study:
+        raise RecordError("not a ClinicalTrials.gov v2 study (no protocolSection)", field="protocolSection")
+    f0 = _Fields(origin, None, problems)
+    protocol = f0.obj(study, "protocolSection", "protocolSection")
+    ident = f0.obj(protocol, "identificationModule", "protocolSection.identificationModule")
+    nct_id = f0.text(ident, "nctId", "protocolSection.identificationModule.nctId")
+    if not nct_id or not NCT_RE.match(nct_id):
+        raise RecordError(
+            f"missing or malformed NCT id {nct_id!r}", field="protocolSection.identificationModule.nctId"
+        )
+    f = _Fields(origin, nct_id, problems)
+    p = "protocolSection."
+    status = f.obj(protocol, "statusModule", p + "statusModule")
+    sponsors = f.obj(protocol, "sponsorCollaboratorsModule", p + "sponsorCollaboratorsModule")
+    description = f.obj(protocol, "descriptionModule", p + "descriptionModule")
+    conditions = f.obj(protocol, "conditionsModule", p + "conditionsModule")
+    design = f.obj(protocol, "designModule", p + "designModule")
+    arms = f.obj(protocol, "armsInterventionsModule", p + "armsInterventionsModule")
+    outcomes = f.obj(protocol, "outcomesModule", p + "outcomesModule")
+    contacts = f.obj(protocol, "contactsLocationsModule", p + "contactsLocationsModule")
+    refs = f.obj(protocol, "referencesModule", p + "referencesModule")
+    derived = f.obj(study, "derivedSection", "derivedSection")
+    misc = f.obj(derived, "miscInfoModule", "derivedSection.miscInfoModule")
+    enrollment = f.obj(design, "enrollmentInfo", p + "designModule.enrollmentInfo")
+    org = f.obj(ident, "organization", p + "identificationModule.organization")
+    org_study = f.obj(ident, "orgStudyIdInfo", p + "identificationModule.orgStudyIdInfo")
+    summary = f.text(description, "briefSummary", p + "descriptionModule.briefSummary")
+    detailed = f.text(description, "detailedDescription", p + "descriptionModule.detailedDescription")
+    dates = _dates(f, status)
+    last_posted = dates.get("last_update_posted")
+
+    return Trial(
+        provenance=Provenance(
+            source=SOURCE,
+            origin=origin,
+            last_update_posted=last_posted.value if last_posted else None,
+            version_holder=f.text(misc, "versionHolder", "derivedSection.miscInfoModule.versionHolder"),
+        ),
+        nct_id=nct_id,
+        org_study_id=f.text(org_study, "id", p + "identificationModule.orgStudyIdInfo.id"),
+        organization=_org(f, org, "fullName", p + "identificationModule.organization"),
+        nct_aliases=tuple(
+            a for a in f.texts(ident, "nctIdAliases", p + "identificationModule.nctIdAliases") if NCT_RE.match(a)
+        ),
+        secondary_ids=_secondary_ids(f, ident),
+        acronym=f.text(ident, "acronym", p + "identificationModule.acronym"),
+        brief_title=f.text(ident, "briefTitle", p + "identificationModule.briefTitle"),
+        official_title=f.text(ident, "officialTitle", p + "identificationModule.officialTitle"),
+        brief_summary=summary,
+        detailed_description=detailed,
+        overall_status=f.code(status, "overallStatus", p + "statusModule.overallStatus", "status"),
+        last_known_status=f.code(status, "lastKnownStatus", p + "statusModule.lastKnownStatus", "status"),
+        why_stopped=f.text(status, "whyStopped", p + "statusModule.whyStopped"),
+        dates=dates,
+        study_type=f.code(design, "studyType", p + "designModule.studyType", "study-type"),
+        phases=f.codes(design, "phases", p + "designModule.phases", "phase"),
+        design=_design(f, f.obj(design, "designInfo", p + "designModule.designInfo")),
+        enrollment=f.integer(enrollment, "count", p + "designModule.enrollmentInfo.count"),
+        enrollment_type=f.code(enrollment, "type", p + "designModule.enrollmentInfo.type", "enrollment-type"),
+        has_results=f.boolean(study, "hasResults", "hasResults"),
+        keywords=f.texts(conditions, "keywords", p + "conditionsModule.keywords"),
+        lead_sponsor=_org(f, f.obj(sponsors, "leadSponsor", p + "sponsorCollaboratorsModule.leadSponsor"), "name",
+                          p + "sponsorCollaboratorsModule.leadSponsor"),
+        collaborators=tuple(
+            o for i, c in enumerate(f.objs(sponsors, "collaborators", p + "sponsorCollaboratorsModule.collaborators"))
+            if (o := _org(f, c, "name", f"{p}sponsorCollaboratorsModule.collaborators[{i}]"))
+        ),
+        responsible_party=_responsible_party(f, sponsors),
+        officials=_people(f, contacts, "overallOfficials", p + "contactsLocationsModule.overallOfficials"),
+        central_contacts=_people(f, contacts, "centralContacts", p + "contactsLocationsModule.centralContacts"),
+        interventions=_interventions(f, arms),
+        arms=_arms(f, arms),
+        conditions=f.texts(conditions, "conditions", p + "conditionsModule.conditions"),
+        mesh_terms=_mesh_terms(f, derived),
+        outcomes=_outcomes(f, outcomes),
+        eligibility=_eligibility(f, f.obj(protocol, "eligibilityModule", p + "eligibilityModule")),
+        sites=_sites(f, contacts),
+        references=_references(f, refs),
+        links=_links(f, refs),
+        ipd_sharing=_ipd(f, f.obj(protocol, "ipdSharingStatementModule", p + "ipdSharingStatementModule")),
+        related_nct_ids=related_nct_ids(nct_id, summary, detailed),
+    )
+
+
+def _dates(f: _Fields, status: dict) -> dict[str, PartialDate]:
+    out: dict[str, PartialDate] = {}
+    for kind, (key, is_struct) in DATE_FIELDS.items():
+        path = f"protocolSection.statusModule.{key}"
+        if is_struct:
+            struct = f.obj(status, key, path)
+            value = f.date(struct.get("date"), path + ".date", struct.get("type"))
+        else:
+            value = f.date(status.get(key), path)
+        if value:
+            out[kind] = value
+    return out
+
+
+def _org(f: _Fields, obj: dict, name_key: str, path: str) -> OrgMention | None:
+    name = f.text(obj, name_key, f"{path}.{name_key}")
+    if not name:
+        return None
+    return OrgMention(name, f.code(obj, "class", path + ".class", "agency-class"))
+
+
+def _secondary_ids(f: _Fields, ident: dict) -> tuple[Identifier, ...]:
+    path = "protocolSection.identificationModule.secondaryIdInfos"
+    out = []
+    for i, s in enumerate(f.objs(ident, "secondaryIdInfos", path)):
+        value = f.text(s, "id", f"{path}[{i}].id")
+        if value:
+            out.append(Identifier(
+                value,
+                f.code(s, "type", f"{path}[{i}].type", "identifier-type"),
+                f.text(s, "domain", f"{path}[{i}].domain"),
+                f.text(s, "link", f"{path}[{i}].link"),
+            ))
+    return tuple(out)
+
+
+def _design(f: _Fields, info: dict) -> Design | None:
+    if not info:
+        return None
+    p = "protocolSection.designModule.designInfo."
+    masking = f.obj(info, "maskingInfo", p + "maskingInfo")
+    return Design(
+        allocation=f.code(info, "allocation", p + "allocation", "allocation"),
+        intervention_model=f.code(info, "interventionModel", p + "interventionModel", "intervention-model"),
+        intervention_model_description=f.text(info, "interventionModelDescription", p + "interventionModelDescription"),
+        observational_model=f.code(info, "observationalModel", p + "observationalModel", "observational-model"),
+        time_perspective=f.code(info, "timePerspective", p + "timePerspective", "time-perspective"),
+        primary_purpose=f.code(info, "primaryPurpose", p + "primaryPurpose", "primary-purpose"),
+        masking=f.code(masking, "masking", p + "maskingInfo.masking", "masking"),
+        masking_description=f.text(masking, "maskingDescription", p + "maskingInfo.maskingDescription"),
+        who_masked=f.codes(masking, "whoMasked", p + "maskingInfo.whoMasked", "who-masked"),
+    )
+
+
+def _person(f: _Fields, obj: dict, path: str, name_key: str = "name") -> PersonMention | None:
+    name = f.text(obj, name_key, f"{path}.{name_key}")
+    if not name:
+        return None
+    role = f.text(obj, "role", path + ".role")
+    if role is not None and not is_code("role", role):
+        f.drop(path + ".role", f"unknown role value {role!r}")
+        role = None
+    return PersonMention(name, role, f.text(obj, "affiliation", path + ".affiliation"))
+
+
+def _people(f: _Fields, parent: dict, key: str, path: str) -> tuple[PersonMention, ...]:
+    return tuple(
+        p for i, o in enumerate(f.objs(parent, key, path)) if (p := _person(f, o, f"{path}[{i}]"))
+    )
+
+
+def _responsible_party(f: _Fields, sponsors: dict) -> ResponsibleParty | None:
+    path = "protocolSection.sponsorCollaboratorsModule.responsibleParty"
+    rp = f.obj(sponsors, "responsibleParty", path)
+    if not rp:
+        return None
+    name = f.text(rp, "investigatorFullName", path + ".investigatorFullName")
+    investigator = None
+    if name:
+        investigator = PersonMention(
+            name, "RESPONSIBLE_PARTY",
+            f.text(rp, "investigatorAffiliation", path + ".investigatorAffiliation"),
+            f.text(rp, "investigatorTitle", path + ".investigatorTitle"),
+        )
+    return ResponsibleParty(
+        type=f.code(rp, "type", path + ".type", "responsible-party-type"),
+        investigator=investigator,
+        old_name_title=f.text(rp, "oldNameTitle", path + ".oldNameTitle"),
+        old_organization=f.text(rp, "oldOrganization", path + ".oldOrganization"),
+    )
+
+
+def _interventions(f: _Fields, arms: dict) -> tuple[Intervention, ...]:
+    path = "protocolSection.armsInterventionsModule.interventions"
+    out = []
+    for i, o in enumerate(f.objs(arms, "interventions", path)):
+        name = f.text(o, "name", f"{path}[{i}].name")
+        if not name:
+            f.drop(f"{path}[{i}].name", "intervention without a name left out")
+            continue
+        out.append(Intervention(
+            name=name,
+            type=f.code(o, "type", f"{path}[{i}].type", "intervention-type"),
+            description=f.text(o, "description", f"{path}[{i}].description"),
+            other_names=f.texts(o, "otherNames", f"{path}[{i}].otherNames"),
+            arm_labels=f.texts(o, "armGroupLabels", f"{path}[{i}].armGroupLabels"),
+        ))
+    return tuple(out)
+
+
+def _arms(f: _Fields, arms: dict) -> tuple[Arm, ...]:
+    path = "protocolSection.armsInterventionsModule.armGroups"
+    out = []
+    for i, o in enumerate(f.objs(arms, "armGroups", path)):
+        label = f.text(o, "label", f"{path}[{i}].label")
+        if not label:
+            f.drop(f"{path}[{i}].label", "arm group without a label left out")
+            continue
+        out.append(Arm(
+            label=label,
+            type=f.code(o, "type", f"{path}[{i}].type", "arm-type"),
+            description=f.text(o, "description", f"{path}[{i}].description"),
+            intervention_names=f.texts(o, "interventionNames", f"{path}[{i}].interventionNames"),
+        ))
+    return tuple(out)
+
+
+def _mesh_terms(f: _Fields, derived: dict) -> tuple[MeshTerm, ...]:
+    out = []
+    for module, branch in (("conditionBrowseModule", "condition"), ("interventionBrowseModule", "intervention")):
+        mod = f.obj(derived, module, f"derivedSection.{module}")
+        for key, ancestor in (("meshes", False), ("ancestors", True)):
+            path = f"derivedSection.{module}.{key}"
+            for i, m in enumerate(f.objs(mod, key, path)):
+                term = f.text(m, "term", f"{path}[{i}].term")
+                ui = f.text(m, "id", f"{path}[{i}].id")
+                if ui is not None and not _MESH_UI_RE.match(ui):
+                    f.drop(f"{path}[{i}].id", f"not a MeSH UI: {ui!r}")
+                    ui = None
+                if term or ui:
+                    out.append(MeshTerm(term or "", ui, branch, ancestor))  # type: ignore[arg-type]
+    return tuple(out)
+
+
+def _outcomes(f: _Fields, outcomes: dict) -> tuple[Outcome, ...]:
+    out = []
+    for key, kind in (("primaryOutcomes", "PRIMARY"), ("secondaryOutcomes", "SECONDARY"), ("otherOutcomes", "OTHER")):
+        path = f"protocolSection.outcomesModule.{key}"
+        for i, o in enumerate(f.objs(outcomes, key, path)):
+            measure = f.text(o, "measure", f"{path}[{i}].measure")
+            if not measure:
+                f.drop(f"{path}[{i}].measure", "outcome without a measure left out")
+                continue
+            out.append(Outcome(
+                kind,  # type: ignore[arg-type]
+                measure,
+                f.text(o, "description", f"{path}[{i}].description"),
+                f.text(o, "timeFrame", f"{path}[{i}].timeFrame"),
+            ))
+    return tuple(out)
+
+
+def _eligibility(f: _Fields, e: dict) -> Eligibility | None:
+    if not e:
+        return None
+    p = "protocolSection.eligibilityModule."
+    return Eligibility(
+        criteria=f.text(e, "eligibilityCriteria", p + "eligibilityCriteria"),
+        minimum_age=f.text(e, "minimumAge", p + "minimumAge"),
+        maximum_age=f.text(e, "maximumAge", p + "maximumAge"),
+        sex=f.code(e, "sex", p + "sex", "sex"),
+        healthy_volunteers=f.boolean(e, "healthyVolunteers", p + "healthyVolunteers"),
+        std_ages=f.codes(e, "stdAges", p + "stdAges", "standard-age"),
+        gender_based=f.boolean(e, "genderBased", p + "genderBased"),
+        gender_description=f.text(e, "genderDescription", p + "genderDescription"),
+        study_population=f.text(e, "studyPopulation", p + "studyPopulation"),
+        sampling_method=f.code(e, "samplingMethod", p + "samplingMethod", "sampling-method"),
+    )
+
+
+def _sites(f: _Fields, contacts: dict) -> tuple[Site, ...]:
+    path = "protocolSection.contactsLocationsModule.locations"
+    out = []
+    for i, loc in enumerate(f.objs(contacts, "locations", path)):
+        here = f"{path}[{i}]"
+        geo = f.obj(loc, "geoPoint", here + ".geoPoint")
+        facility = f.text(loc, "facility", here + ".facility")
+        people = tuple(
+            PersonMention(p.name, p.role, facility)
+            for j, c in enumerate(f.objs(loc, "contacts", here + ".contacts"))
+            if (p := _person(f, c, f"{here}.contacts[{j}]"))
+        )
+        site = Site(
+            facility=facility,
+            city=f.text(loc, "city", here + ".city"),
+            state=f.text(loc, "state", here + ".state"),
+            zip=f.text(loc, "zip", here + ".zip"),
+            country=f.text(loc, "country", here + ".country"),
+            latitude=f.number(geo, "lat", here + ".geoPoint.lat"),
+            longitude=f.number(geo, "lon", here + ".geoPoint.lon"),
+            status=f.code(loc, "status", here + ".status", "site-status"),
+            people=people,
+        )
+        if site.facility or site.city or site.country:
+            out.append(site)
+        else:
+            f.drop(here, "site without facility, city or country left out")
+    return tuple(out)
+
+
+def _references(f: _Fields, refs: dict) -> tuple[Reference, ...]:
+    path = "protocolSection.referencesModule.references"
+    out = []
+    for i, r in enumerate(f.objs(refs, "references", path)):
+        pmid = f.text(r, "pmid", f"{path}[{i}].pmid")
+        if pmid is not None and not PMID_RE.match(pmid):
+            f.drop(f"{path}[{i}].pmid", f"not a PubMed id: {pmid!r}")
+            pmid = None
+        citation = f.text(r, "citation", f"{path}[{i}].citation")
+        if citation or pmid:
+            out.append(Reference(citation, pmid, f.code(r, "type", f"{path}[{i}].type", "reference-type")))
+    return tuple(out)
+
+
+def _links(f: _Fields, refs: dict) -> tuple[Link, ...]:
+    path = "protocolSection.referencesModule.seeAlsoLinks"
+    out = []
+    for i, r in enumerate(f.objs(refs, "seeAlsoLinks", path)):
+        url = f.text(r, "url", f"{path}[{i}].url")
+        if url:
+            out.append(Link(url, f.text(r, "label", f"{path}[{i}].label")))
+    return tuple(out)
+
+
+def _ipd(f: _Fields, ipd: dict) -> IpdSharing | None:
+    if not ipd:
+        return None
+    p = "protocolSection.ipdSharingStatementModule."
+    return IpdSharing(
+        sharing=f.code(ipd, "ipdSharing", p + "ipdSharing", "ipd-sharing"),
+        description=f.text(ipd, "description", p + "description"),
+        info_types=f.codes(ipd, "infoTypes", p + "infoTypes", "ipd-info-type"),
+        time_frame=f.text(ipd, "timeFrame", p + "timeFrame"),
+        access_criteria=f.text(ipd, "accessCriteria", p + "accessCriteria"),
+        url=f.text(ipd, "url", p + "url"),
+    )
