@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from kg.sources import ctgov_v2
+from kg.sources import ctgov_v2, ctgov_xml
 
 # Tried in this order; the first whose looks_like() accepts the text reads it.
-SOURCES: tuple[ModuleType, ...] = (ctgov_v2,)
+SOURCES: tuple[ModuleType, ...] = (ctgov_v2, ctgov_xml)
 
 
 def detect(text: str) -> ModuleType | None:

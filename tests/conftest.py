@@ -1,0 +1,36 @@
+"""Shared fixtures: paths to the real records copied into tests/data, and graphs built from them once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+V2_STUDIES = DATA / "ctgov_v2" / "studies"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def sample_nq(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """N-Quads of the real v2 sample records (tests/data/ctgov_v2/studies), built once per session."""
+    from kg.build import build
+
+    out = tmp_path_factory.mktemp("sample") / "sample.nq"
+    report = build([V2_STUDIES], out)
+    assert report.skipped == 0, report.problems
+    return out
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An Oxigraph store folder holding the same sample graph."""
+    from kg.build import build
+
+    store = tmp_path_factory.mktemp("store") / "oxigraph"
+    build([V2_STUDIES], store=store)
+    return store
