@@ -192,7 +192,7 @@ def map_trial(
     _organisations(e, s, trial, trial_id, iris)
     _people(e, s, trial, trial_id, iris)
     _arms_and_interventions(e, s, trial, trial_id, iris, problems, where)
-    _mesh(e, s, trial.mesh_terms, mesh, mesh_uis, problems, where)
+    _mesh(e, s, _mesh_terms_of(trial, mesh), mesh, mesh_uis, problems, where)
     _outcomes(e, s, trial, trial_id, iris)
     _eligibility(e, s, trial, trial_id, iris)
     _sites(e, s, trial, trial_id, iris)
@@ -359,6 +359,15 @@ def _arms_and_interventions(
                 links.add((node, arm_node))
     for node, arm_node in sorted(links):
         e.add(node, TKG.inArm, arm_node)
+
+
+def _mesh_terms_of(trial: Trial, mesh: MeshLookup | None) -> tuple[MeshTerm, ...]:
+    """The registry's MeSH terms; where it gives none for conditions, the conditions whose registered
+    text is exactly a MeSH heading or entry term (after folding). Nothing is guessed."""
+    if mesh is None or any(m.branch == "condition" for m in trial.mesh_terms):
+        return trial.mesh_terms
+    exact = tuple(MeshTerm(c, ui) for c in trial.conditions if (ui := mesh.resolve(c)))
+    return trial.mesh_terms + exact
 
 
 def _mesh(

@@ -1,0 +1,204 @@
+"""kg build on ClinicalTrials.gov API v2 records: every container form, the facts of seed 002, versions."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from kg.build import BuildOptions, build
+from tests.helpers import CODE, load, select
+
+DATA = Path(__file__).parent / "data"
+STUDIES = DATA / "ctgov_v2" / "studies"
+SEED_002 = DATA / "seeds" / "002_a224f28b0d59d797.txt"
+NCT = "https://clinicaltrials.gov/study/"
+
+
+def _nct_ids(path: Path) -> set[str]:
+    store = load(path)
+    return {r[0] for r in select(store, "SELECT ?id WHERE { ?t tkg:nctId ?id }")}
+
+
+def _records(*names: str) -> list[dict]:
+    return [json.loads((STUDIES / f"{n}.json").read_text()) for n in names]
+
+
+@pytest.fixture
+def two_records() -> list[dict]:
+    return _records("NCT00458770", "NCT01151631")
+
+
+def test_single_study_file(tmp_path: Path) -> None:
+    out = tmp_path / "g.nt"
+    report = build([STUDIES / "NCT00458770.json"], out)
+    assert report.records_built == 1 and report.skipped == 0
+    assert _nct_ids(out) == {"NCT00458770"}
+
+
+def test_website_array(tmp_path: Path, two_records: list[dict]) -> None:
+    src = tmp_path / "ctg-studies.json"
+    src.write_text(json.dumps(two_records))
+    build([src], tmp_path / "g.nt")
+    assert _nct_ids(tmp_path / "g.nt") == {"NCT00458770", "NCT01151631"}
+
+
+def test_api_search_page(tmp_path: Path) -> None:
+    page = DATA / "ctgov_v2" / "api_pages" / "aact__NCT03281889.json"
+    expected = {s["protocolSection"]["identificationModule"]["nctId"] for s in json.loads(page.read_text())["studies"]}
+    build([page], tmp_path / "g.nt")
+    assert _nct_ids(tmp_path / "g.nt") == expected
+
+
+def test_json_lines(tmp_path: Path, two_records: list[dict]) -> None:
+    src = tmp_path / "studies.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in two_records) + "\n")
+    build([src], tmp_path / "g.nt")
+    assert _nct_ids(tmp_path / "g.nt") == {"NCT00458770", "NCT01151631"}
+
+
+def test_bulk_zip_read_without_unpacking(tmp_path: Path, two_records: list[dict]) -> None:
+    src = tmp_path / "ctg-studies.json.zip"
+    with zipfile.ZipFile(src, "w") as z:
+        for r in two_records:
+            z.writestr(r["protocolSection"]["identificationModule"]["nctId"] + ".json", json.dumps(r))
+    build([src], tmp_path / "g.nt")
+    assert _nct_ids(tmp_path / "g.nt") == {"NCT00458770", "NCT01151631"}
+
+
+def test_gzip_detected_by_content_not_name(tmp_path: Path, two_records: list[dict]) -> None:
+    src = tmp_path / "studies.data"  # no .gz in the name
+    src.write_bytes(gzip.compress(json.dumps(two_records).encode()))
+    build([src], tmp_path / "g.nt")
+    assert _nct_ids(tmp_path / "g.nt") == {"NCT00458770", "NCT01151631"}
+
+
+def test_folder_is_read_recursively(tmp_path: Path) -> None:
+    out = tmp_path / "g.nt"
+    report = build([DATA / "ctgov_v2"], out)
+    assert "NCT02576665" in _nct_ids(out)  # from api_pages_fields_filtered/, two levels down
+    # The folder's SOURCES.md is not a record: reported by name, everything else built.
+    assert [(p.file.rsplit("/", 1)[-1], p.severity) for p in report.problems] == [("SOURCES.md", "skipped")]
+
+
+def test_seed_002_python_dict_rendering(tmp_path: Path) -> None:
+    """Seed 002: the lead sponsor, four collaborators, the study chair, 3 sites, 2 arms, 2 interventions, 4 PMIDs."""
+    out = tmp_path / "seed.ttl"
+    build([SEED_002], out)
+    store = load(out)
+    t = f"<{NCT}NCT04288102>"
+    parties = select(store, f"SELECT ?role ?name WHERE {{ {t} tkg:participation ?p . ?p tkg:role ?role ; "
+                            "tkg:nameAsRegistered ?name }")
+    by_role: dict[str, set[str]] = {}
+    for role, name in parties:
+        by_role.setdefault(role.removeprefix(CODE + "role/"), set()).add(name)
+    assert by_role["LEAD_SPONSOR"] == {"Beijing 302 Hospital"}
+    assert by_role["COLLABORATOR"] == {
+        "Vcanbio Cell and Gene Engineering Corp., Ltd.", "Maternal and Child Health Hospital of Hubei Province",
+        "Huoshenshan Hospital", "The General Hospital of Central Theater Command",
+    }
+    assert by_role["STUDY_CHAIR"] == {"Fu-Sheng Wang, MD, PhD"}
+    assert len(select(store, f"SELECT ?s WHERE {{ {t} tkg:site ?s }}")) == 3
+    assert len(select(store, f"SELECT ?a WHERE {{ {t} tkg:arm ?a }}")) == 2
+    assert len(select(store, f"SELECT ?i WHERE {{ {t} tkg:intervention ?i }}")) == 2
+    pmids = {r[0] for r in select(store, f"SELECT ?a WHERE {{ {t} schema:citation ?a }}")}
+    assert pmids == {f"https://pubmed.ncbi.nlm.nih.gov/{p}" for p in ("33568628", "34963099", "37149930", "40001244")}
+    collaborators = select(store, f"SELECT ?o WHERE {{ {t} tkg:collaborator ?o }}")
+    assert len(collaborators) == 4
+
+
+def test_dates_keep_their_precision(tmp_path: Path) -> None:
+    out = tmp_path / "g.nt"
+    build([SEED_002], out)
+    text = out.read_text()
+    assert '"2020-08"^^<http://www.w3.org/2001/XMLSchema#gYearMonth>' in text  # statusVerifiedDate
+    assert '"2020-03-05"^^<http://www.w3.org/2001/XMLSchema#date>' in text  # start date
+    assert "2020-08-01" not in text  # never padded
+
+
+def test_zero_padded_mesh_ids_are_normalised(tmp_path: Path) -> None:
+    raw = (STUDIES / "NCT00763412.json").read_text()
+    assert "D0000" in raw  # the snapshot writes padded UIs such as D000000163
+    out = tmp_path / "g.nt"
+    build([STUDIES / "NCT00763412.json"], out)
+    meshes = [r[0] for r in select(load(out), "SELECT ?m WHERE { ?t tkg:conditionMesh|tkg:conditionMeshAncestor ?m }")]
+    assert meshes and all(len(m.rsplit("/", 1)[1]) in (7, 10) for m in meshes)
+    assert not any(m.rsplit("/", 1)[1].startswith("D000000") for m in meshes)
+
+
+def test_mesh_hierarchy_is_in_the_graph(tmp_path: Path) -> None:
+    out = tmp_path / "g.nq"
+    build([STUDIES / "NCT01151631.json"], out)
+    store = load(out)
+    rows = select(store, "SELECT DISTINCT ?label WHERE { ?t tkg:conditionMesh ?m . ?m meshv:broaderDescriptor+ ?b . "
+                         "?b rdfs:label ?label }")
+    assert len(rows) > 1  # broader descriptors with labels, without going online
+
+
+def test_condition_names_resolve_to_mesh_only_when_exact(tmp_path: Path) -> None:
+    """Without a conditionBrowseModule, a condition that is exactly a MeSH heading gets its UI; others stay text."""
+    record = _records("NCT00458770")[0]
+    del record["derivedSection"]["conditionBrowseModule"]
+    record["protocolSection"]["conditionsModule"]["conditions"] = ["covid-19", "Corona Virus Disease 2019(COVID-19)"]
+    out = tmp_path / "g.nt"
+    build(studies=[record], output=out)
+    rows = select(load(out), "SELECT ?m WHERE { ?t tkg:conditionMesh ?m }")
+    assert rows == [("http://id.nlm.nih.gov/mesh/D000086382",)]
+
+
+@pytest.mark.parametrize("first_newest", [True, False])
+def test_newest_version_wins_in_either_order(tmp_path: Path, first_newest: bool) -> None:
+    older = DATA / "ctgov_v2" / "variants" / "NCT02552212__aact.json"
+    newer = STUDIES / "NCT02552212.json"
+    assert json.loads(older.read_text())["derivedSection"]["miscInfoModule"]["versionHolder"] < \
+        json.loads(newer.read_text())["derivedSection"]["miscInfoModule"]["versionHolder"]
+    out = tmp_path / "g.nq"
+    report = build([newer, older] if first_newest else [older, newer], out)
+    assert report.records_built == 1 and report.records_superseded == 1
+    only_new = tmp_path / "new.nq"
+    build([newer], only_new)
+    assert sorted(out.read_text().splitlines()) == sorted(only_new.read_text().splitlines())
+
+
+@pytest.mark.parametrize("name", ["g.nt", "g.nq", "g.ttl", "g.trig", "g.nt.gz", "g.nq.gz", "g.ttl.gz", "g.trig.gz"])
+def test_every_output_format_parses_to_the_same_triples(tmp_path: Path, name: str) -> None:
+    from tests.helpers import triples
+
+    reference = tmp_path / "ref.nt"
+    build([STUDIES / "NCT01151631.json", SEED_002], reference)
+    out = tmp_path / name
+    build([STUDIES / "NCT01151631.json", SEED_002], out)
+    assert triples(load(out)) == triples(load(reference))
+
+
+def test_named_graph_per_record_with_source_and_version(tmp_path: Path) -> None:
+    out = tmp_path / "g.nq"
+    build([STUDIES / "NCT01151631.json"], out)
+    rows = select(load(out), "SELECT ?g ?src ?mod ?vh WHERE { GRAPH ?g { ?g tkg:sourceFormat ?src ; "
+                             "dcterms:modified ?mod ; tkg:versionHolder ?vh } }")
+    assert rows == [("https://w3id.org/trialkg/graph/NCT01151631/ctgov-v2", "ctgov-v2", rows[0][2], rows[0][3])]
+
+
+def test_same_input_gives_byte_identical_output(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.nq", tmp_path / "b.nq"
+    build([STUDIES], a)
+    build([STUDIES], b)
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_parallel_build_gives_the_same_output(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.nq", tmp_path / "b.nq"
+    build([STUDIES], a)
+    build([STUDIES], b, options=BuildOptions(jobs=2))
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_base_option_moves_every_minted_iri(tmp_path: Path) -> None:
+    out = tmp_path / "g.nt"
+    build([SEED_002], out, options=BuildOptions(base="http://example.org/kg/"))
+    text = out.read_text()
+    assert "http://example.org/kg/org/" in text and "w3id.org/trialkg/org/" not in text
+    assert "w3id.org/trialkg/ontology#" in text  # the ontology's own IRIs stay
