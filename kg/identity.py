@@ -23,18 +23,17 @@ NCT_RE = re.compile(r"^NCT\d{8}$")
 NCT_IN_TEXT_RE = re.compile(r"\bNCT\d{8}\b")
 PMID_RE = re.compile(r"^[1-9]\d{0,8}$")
 
-# A bare name and the same name with one legal suffix meet ("Pfizer" / "Pfizer Inc."); two
-# different legal forms stay apart ("Daiichi Sankyo Co., Ltd." / "Daiichi Sankyo, Inc."), because
-# only a trailing suffix is dropped and the remaining different forms keep the keys different.
-LEGAL_SUFFIXES = (
-    "co ltd", "co limited", "company limited", "ltd", "limited", "inc", "incorporated", "corp",
-    "corporation", "llc", "l l c", "plc", "gmbh", "ag", "sa", "s a", "sas", "srl", "s r l", "spa",
-    "s p a", "bv", "b v", "nv", "n v", "ab", "as", "a s", "oy", "kk", "k k", "pty ltd", "pte ltd",
-    "co", "company", "lp", "l p",
-)
-_SUFFIX_RE = re.compile(r"(?:\s(?:" + "|".join(re.escape(s) for s in LEGAL_SUFFIXES) + r"))$")
+# Legal forms are kept in the key, spelled one way: "Pfizer Inc." and "Pfizer, Incorporated" meet, while
+# "Daiichi Sankyo Co., Ltd." and "Daiichi Sankyo, Inc." (parent and US subsidiary) stay apart. Merging a
+# bare name with its one legal form needs evidence from other records: that is the resolution graph's job.
+_LEGAL_FORMS = {"incorporated": "inc", "limited": "ltd", "corporation": "corp", "company": "co",
+                "l l c": "llc", "s a": "sa", "s p a": "spa", "b v": "bv", "n v": "nv", "k k": "kk",
+                "s r l": "srl", "a g": "ag", "p l c": "plc", "l p": "lp"}
+_LEGAL_FORM_RE = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(_LEGAL_FORMS, key=len, reverse=True))
+                            + r")\b")
 _ABBREVIATIONS = {"univ": "university", "hosp": "hospital", "inst": "institute", "ctr": "center",
                   "centre": "center", "dept": "department", "natl": "national"}
+_INITIAL_DOT_RE = re.compile(r"\b(\w)\.(?=\w\b|\w\.)")
 _SITE_CODE_RE = re.compile(r"\s*(?:/\s*id#?\s*\d+|-\s*site\s*\d+|\(site\s*\d+\))\s*$", re.I)
 
 # Placeholder facility names that different sponsors reuse for unrelated places: never merged
@@ -69,14 +68,14 @@ def _words(text: str) -> str:
 
 @lru_cache(maxsize=1 << 16)
 def normalise_org_name(name: str) -> str:
-    """Normaliser v1 for organisation names: folded words, no leading 'The', one legal suffix dropped."""
-    text = _SITE_CODE_RE.sub("", name)
-    words = _words(text)
-    words = " ".join(_ABBREVIATIONS.get(w, w) for w in words.split())
-    if words.startswith("the "):
+    """Normaliser v1 for organisation names: folded words, no punctuation, no leading 'The', common
+    abbreviations and legal forms spelled one way, trial site codes ("/ID# 253048", "- Site 2810") dropped."""
+    text = _INITIAL_DOT_RE.sub(r"\1", _SITE_CODE_RE.sub("", name))  # "M.D." -> "MD"
+    words = " ".join(_ABBREVIATIONS.get(w, w) for w in _words(text).split())
+    words = _LEGAL_FORM_RE.sub(lambda m: _LEGAL_FORMS[m.group()], words)
+    if words.startswith("the ") and len(words) > 4:
         words = words[4:]
-    stripped = _SUFFIX_RE.sub("", words)
-    return stripped or words
+    return words
 
 
 @lru_cache(maxsize=1 << 16)
