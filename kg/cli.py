@@ -29,6 +29,63 @@ def main() -> None:
     """TrialKG: build an RDF knowledge graph of clinical trials, validate it, query it."""
 
 
+def search_options(f):  # type: ignore[no-untyped-def]
+    """The ClinicalTrials.gov search options that `kg fetch` and `kg build --fetch` share."""
+    options = [
+        click.option("--cond", help="Condition or disease (API query.cond)."),
+        click.option("--term", help="Other terms (API query.term)."),
+        click.option("--sponsor", help="Sponsor or collaborator (API query.spons)."),
+        click.option("--status", multiple=True, help="Overall status, e.g. RECRUITING (repeatable)."),
+        click.option("--since", help="Only studies updated on or after this date (YYYY-MM-DD)."),
+        click.option("--ctgov-api", envvar="KG_CTGOV_API", help="API base URL [env KG_CTGOV_API]."),
+        click.option("--refresh", is_flag=True, help="Bypass the HTTP cache."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _fetch(out_dir: Path, nct_ids: tuple[str, ...], cond: str | None, term: str | None, sponsor: str | None,
+           status: tuple[str, ...], since: str | None, ctgov_api: str | None, refresh: bool) -> int:
+    """Fetch raw v2 records into out_dir; returns the exit code."""
+    from kg.fetch.ctgov import CtgovClient
+    from kg.fetch.http import FetchError
+
+    if not (nct_ids or cond or term or sponsor or status or since):
+        _fail("say what to fetch: NCT ids and/or --cond/--term/--sponsor/--status/--since")
+    try:
+        with CtgovClient(ctgov_api, refresh=refresh) as client:
+            summary = client.fetch_to_dir(out_dir, nct_ids or None, progress=sys.stderr.isatty(), cond=cond,
+                                          term=term, sponsor=sponsor, status=list(status) or None, since=since)
+    except ValueError as e:
+        _fail(str(e))
+    except FetchError as e:
+        click.echo(f"error: {e}", err=True)
+        return EXIT_DATA
+    click.echo(f"{summary.written} studies written, {summary.unchanged} unchanged, "
+               f"{summary.network_requests} requests, into {out_dir}", err=True)
+    if summary.missing:
+        click.echo(f"not found: {' '.join(summary.missing)}", err=True)
+        return EXIT_DATA
+    return EXIT_OK
+
+
+@main.command()
+@click.argument("nct_ids", nargs=-1)
+@search_options
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the raw records, one NCT########.json per study.")
+def fetch(nct_ids: tuple[str, ...], output: Path, cond: str | None, term: str | None, sponsor: str | None,
+          status: tuple[str, ...], since: str | None, ctgov_api: str | None, refresh: bool) -> None:
+    """Fetch ClinicalTrials.gov records (by NCT id or search) into a folder, politely and resumably.
+
+    Follows every result page, retries on 429/5xx/timeouts, caches responses (a re-run costs no requests).
+
+    Example: kg fetch --cond "Phelan-McDermid" -o records/
+    """
+    sys.exit(_fetch(output, nct_ids, cond, term, sponsor, status, since, ctgov_api, refresh))
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", help="Output file; .nt .nq .ttl .trig (optionally .gz); - for N-Triples on stdout.")
@@ -38,8 +95,15 @@ def main() -> None:
 @click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write every problem found as JSON (file, record, field, message).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when a terminal).")
+@click.option("--fetch", "fetch_ids", multiple=True, help="Also fetch this NCT id first (repeatable).")
+@click.option("--fetch-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Fetch the records --fetch/--cond/... select into this folder first, then build them too.")
+@search_options
+@click.option("--enrich", is_flag=True, help="Then add the cited PubMed articles (see kg enrich).")
 def build(paths: tuple[Path, ...], output: str | None, store: Path | None, base: str, jobs: int,
-          report_file: Path | None, progress: bool | None) -> None:
+          report_file: Path | None, progress: bool | None, fetch_ids: tuple[str, ...], fetch_dir: Path | None,
+          cond: str | None, term: str | None, sponsor: str | None, status: tuple[str, ...], since: str | None,
+          ctgov_api: str | None, refresh: bool, enrich: bool) -> None:
     """Build the graph of the trial records under PATHS (files or folders, read recursively).
 
     Reads ClinicalTrials.gov API v2 JSON in every form (one study, ctg-studies.json arrays, API search
@@ -51,8 +115,17 @@ def build(paths: tuple[Path, ...], output: str | None, store: Path | None, base:
     from kg.build import build as run_build
     from kg.sinks import format_of
 
+    wants_fetch = bool(fetch_ids or cond or term or sponsor or status or since)
+    if wants_fetch:
+        if fetch_dir is None:
+            _fail("--fetch/--cond/--term/... need --fetch-dir DIR to keep the raw records in")
+        if _fetch(fetch_dir, fetch_ids, cond, term, sponsor, status, since, ctgov_api, refresh) != EXIT_OK:
+            sys.exit(EXIT_DATA)
+        paths = (*paths, fetch_dir)
     if not paths:
         _fail("give at least one file or folder to build from")
+    if enrich and (output is None or output == "-"):
+        _fail("--enrich needs --output FILE")
     if output is None and store is None:
         _fail("give --output FILE (or - for stdout) and/or --store DIR")
     if output is not None:
@@ -65,7 +138,10 @@ def build(paths: tuple[Path, ...], output: str | None, store: Path | None, base:
     _print_problems(report)
     if report_file:
         report.write_json(report_file)
-    sys.exit(EXIT_DATA if report.skipped else EXIT_OK)
+    code = EXIT_DATA if report.skipped else EXIT_OK
+    if enrich:
+        code = max(code, _enrich(Path(output), Path(output), store, base, None, None, None, refresh))
+    sys.exit(code)
 
 
 def _print_problems(report: object) -> None:
@@ -100,6 +176,113 @@ def mesh_import(source: Path) -> None:
     except ValueError as e:
         _fail(str(e))
     click.echo(f"MeSH index written to {path}")
+
+
+def _enrich(source: Path | None, output: Path | None, store: Path | None, base: str, email: str | None,
+            api_key: str | None, eutils_api: str | None, refresh: bool) -> int:
+    from kg.enrich import enrich_file, enrich_store
+    from kg.fetch.http import FetchError
+    from kg.fetch.pubmed import PubmedClient
+    from kg.identity import Iris
+
+    try:
+        client = PubmedClient(eutils_api, email=email, api_key=api_key, refresh=refresh)
+        if store is not None:
+            import pyoxigraph
+
+            summary = enrich_store(pyoxigraph.Store(str(store)), client, Iris(base))
+        else:
+            assert source is not None and output is not None
+            summary = enrich_file(source, output, client, Iris(base))
+    except ValueError as e:
+        _fail(str(e))
+    except FetchError as e:
+        click.echo(f"error: {e}", err=True)
+        return EXIT_DATA
+    click.echo(f"{summary.added} of {summary.cited} cited PubMed articles added ({summary.triples} triples)", err=True)
+    if summary.missing:
+        click.echo(f"not in PubMed: {' '.join(summary.missing)}", err=True)
+        return EXIT_DATA
+    return EXIT_OK
+
+
+@main.command()
+@click.argument("source", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--store", type=click.Path(file_okay=False, exists=True, path_type=Path), help="Enrich this store.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the graph with the PubMed graph added (default: overwrite SOURCE).")
+@click.option("--base", default=DEFAULT_BASE, show_default=True, help="Base of minted IRIs.")
+@click.option("--email", envvar="NCBI_EMAIL", help="Your e-mail, sent to NCBI as asked [env NCBI_EMAIL].")
+@click.option("--api-key", envvar="NCBI_API_KEY", help="NCBI API key: 10 requests/s instead of 3 [env NCBI_API_KEY].")
+@click.option("--eutils-api", envvar="KG_EUTILS_API", help="E-utilities base URL [env KG_EUTILS_API].")
+@click.option("--refresh", is_flag=True, help="Bypass the HTTP cache.")
+def enrich(source: Path | None, store: Path | None, output: Path | None, base: str, email: str | None,
+           api_key: str | None, eutils_api: str | None, refresh: bool) -> None:
+    """Add the PubMed articles a graph cites (title, journal, date, DOI, authors with ORCID, MeSH headings)
+    in a named graph of their own, fetched with E-utilities efetch in polite batches.
+
+    Example: kg enrich graph.nq -o graph-with-pubmed.nq
+    """
+    if (source is None) == (store is None):
+        _fail("give a graph FILE or --store DIR")
+    sys.exit(_enrich(source, output or source, store, base, email, api_key, eutils_api, refresh))
+
+
+def _codes(scheme: str) -> click.Choice:
+    from kg.codes import SCHEMES
+
+    return click.Choice(SCHEMES[scheme], case_sensitive=False)
+
+
+@main.command()
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--store", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Read an Oxigraph store folder (from kg build --store) instead of FILE.")
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the outputs (created if missing).")
+@click.option("--mesh", multiple=True, help="MeSH descriptor UI (e.g. D007938); trials with it or a narrower one.")
+@click.option("--intervention-type", multiple=True, type=_codes("intervention-type"), help="Repeatable.")
+@click.option("--phase", multiple=True, type=_codes("phase"), help="Repeatable.")
+@click.option("--status", multiple=True, type=_codes("status"), help="Overall status; repeatable.")
+@click.option("--start-from", help="Trials starting on or after YYYY[-MM[-DD]].")
+@click.option("--start-to", help="Trials starting on or before YYYY[-MM[-DD]] (2020 = to the end of 2020).")
+@click.option("--agency-class", multiple=True, type=_codes("agency-class"),
+              help="Only organisations registered with this agency class; repeatable.")
+@click.option("--sites", is_flag=True, help="Site facilities as nodes too, linked to sponsors and collaborators.")
+@click.option("--top", default=30, show_default=True, help="Organisations in the picture.")
+@click.option("--betweenness-samples", type=int, help="Sampled sources (default: exact up to 2000 nodes, else 200).")
+@click.option("--seed", default=42, show_default=True, help="Seed of Louvain and betweenness sampling.")
+@click.option("--no-picture", is_flag=True, help="Skip the PNG (no matplotlib needed).")
+def network(file: Path | None, store: Path | None, output: Path, mesh: tuple[str, ...],
+            intervention_type: tuple[str, ...], phase: tuple[str, ...], status: tuple[str, ...],
+            start_from: str | None, start_to: str | None, agency_class: tuple[str, ...], sites: bool, top: int,
+            betweenness_samples: int | None, seed: int, no_picture: bool) -> None:
+    """Sponsor and collaborator network of the trials in FILE (.nq .nt .ttl .trig, optionally .gz) or --store.
+
+    Writes network.graphml/.gexf (Gephi, Cytoscape), nodes.csv, edges.csv, top.csv, summary.json,
+    network.png, and the organisation-investigator and trial-organisation views (GraphML, GEXF).
+
+    Example: kg network sample.nq --phase PHASE3 --start-from 2015 -o net/
+    """
+    from kg.network import Filters, NetworkOptions, run
+
+    if (file is None) == (store is None):
+        _fail("give an RDF FILE or --store DIR (one of them)")
+    try:
+        filters = Filters(mesh=mesh, intervention_types=tuple(v.upper() for v in intervention_type),
+                          phases=tuple(v.upper() for v in phase), statuses=tuple(v.upper() for v in status),
+                          start_from=start_from, start_to=start_to,
+                          agency_classes=tuple(v.upper() for v in agency_class))
+        options = NetworkOptions(sites=sites, seed=seed, top=top, betweenness_samples=betweenness_samples,
+                                 picture=not no_picture)
+        nets = run(file, store, output, filters, options)
+    except (ValueError, OSError) as e:
+        _fail(str(e))
+    counts = nets.summary["counts"]
+    click.echo(f"{counts['trials']} trials, {counts['organisations']} organisations, {counts['edges']} ties, "
+               f"{counts['components']} components, {counts['communities']} communities -> {output}")
+    for measure, rows in nets.summary["top"].items():
+        click.echo(f"top by {measure}: " + "; ".join(f"{r['label']} ({r['value']})" for r in rows[:3]))
 
 
 if __name__ == "__main__":

@@ -115,11 +115,12 @@ class Iris:
     def nct_trial(nct_id: str) -> str:
         return TRIAL_PREFIX + nct_id
 
-    def trial_id(self, nct_id: str | None, org_study_id: str | None, org_name: str | None) -> str:
-        """The trial's id inside minted IRIs: its NCT id, else organisation slug / id slug."""
+    def trial_id(self, nct_id: str | None, org_study_id: str | None, org_name: str | None,
+                 registry: str = "unknown-registry") -> str:
+        """The trial's id inside minted IRIs: its NCT id, else organisation (or registry) slug / id slug."""
         if nct_id:
             return nct_id
-        return f"{slug(org_name or 'unknown-organisation')}/{slug(org_study_id or 'unknown-id')}"
+        return f"{slug(org_name or registry)}/{slug(org_study_id or 'unknown-id')}"
 
     def trial(self, trial_id: str) -> str:
         if NCT_RE.match(trial_id):

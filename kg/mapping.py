@@ -145,7 +145,7 @@ def map_trial(
     org_name = trial.organization.name if trial.organization else (
         trial.lead_sponsor.name if trial.lead_sponsor else None
     )
-    trial_id = iris.trial_id(trial.nct_id, trial.org_study_id, org_name)
+    trial_id = iris.trial_id(trial.nct_id, trial.org_study_id, org_name, trial.provenance.source)
     trial_iri = iris.trial(trial_id)
     s = t.iri(trial_iri)
     e = _Emitter()

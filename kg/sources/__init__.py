@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from kg.sources import ctgov_v2, ctgov_xml
+from kg.sources import ctgov_page, ctgov_v2, ctgov_xml, intel_card, third_party_page
 
 # Tried in this order; the first whose looks_like() accepts the text reads it.
-SOURCES: tuple[ModuleType, ...] = (ctgov_v2, ctgov_xml)
+SOURCES: tuple[ModuleType, ...] = (ctgov_v2, ctgov_xml, ctgov_page, third_party_page, intel_card)
 
 
 def detect(text: str) -> ModuleType | None:
