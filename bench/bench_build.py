@@ -1,0 +1,88 @@
+"""Build speed and memory: kg build on the shared corpus repeated to 10k and 100k records.
+
+Runs ``kg build`` as a child process (so peak RSS is the build's own) from v2 JSON to N-Triples with
+1 and 2 worker processes, and from legacy XML; writes bench/RESULTS-build.md with the machine.
+
+    python bench/bench_build.py            # 10k and 100k v2, 10k XML
+    python bench/bench_build.py --quick    # 2k v2, 1k XML
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import make_v2_corpus, make_xml_corpus  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+KG = [sys.executable, "-m", "kg.cli"]
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def run(corpus: Path, n: int, jobs: int, out: Path) -> dict[str, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run([*KG, "build", str(corpus), "-o", str(out), "-j", str(jobs), "--no-progress"],
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"kg build failed:\n{proc.stderr[-2000:]}")
+    triples = int(proc.stderr.split("(")[-1].split(" triples")[0])
+    return {"records": n, "jobs": jobs, "seconds": seconds, "records_s": n / seconds, "triples": triples,
+            "triples_s": triples / seconds, "peak_rss_mib": after.ru_maxrss / 1024,
+            "cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "trialkg-bench")
+    args = ap.parse_args()
+    sizes = [2000] if args.quick else [10_000, 100_000]
+    rows = []
+    for n in sizes:
+        corpus = make_v2_corpus(n, args.work / f"v2-{n}")
+        for jobs in (1, 2):
+            rows.append(("v2 JSON -> N-Triples", run(corpus, n, jobs, args.work / "out.nt")))
+            print(rows[-1], flush=True)
+    n_xml = 1000 if args.quick else 10_000
+    rows.append(("legacy XML -> N-Triples", run(make_xml_corpus(n_xml, args.work / f"xml-{n_xml}"), n_xml, 1,
+                                               args.work / "out.nt")))
+    print(rows[-1], flush=True)
+    lines = [
+        "# Build benchmark", "",
+        f"Machine: {machine()}. Run: `python bench/bench_build.py` on {time.strftime('%Y-%m-%d')}.",
+        "Corpus: the 574 real v2 studies (107 XML studies) of the shared data, repeated with rewritten NCT ids.",
+        "Peak RSS is the largest child process (ru_maxrss over all runs so far, so read it as an upper bound).", "",
+        "| input | records | workers | seconds | records/s | triples | triples/s | peak RSS MiB | CPU s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in rows:
+        lines.append(f"| {name} | {r['records']:,} | {r['jobs']} | {r['seconds']:.1f} | {r['records_s']:,.0f} | "
+                     f"{r['triples']:,} | {r['triples_s']:,.0f} | {r['peak_rss_mib']:,.0f} | {r['cpu_s']:.1f} |")
+    (HERE / ("RESULTS-build-quick.md" if args.quick else "RESULTS-build.md")).write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
