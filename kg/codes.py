@@ -89,5 +89,5 @@ def code_iri(scheme: str, value: str) -> str:
     return f"{CODE_NS}{scheme}/{value}"
 
 
-def is_code(scheme: str, value: str) -> bool:
-    return value in _ALLOWED[scheme]
+def is_code(scheme: str, value: object) -> bool:
+    return isinstance(value, str) and value in _ALLOWED[scheme]

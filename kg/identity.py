@@ -90,6 +90,12 @@ def slug(text: str, max_len: int = 120) -> str:
     return s
 
 
+@lru_cache(maxsize=1 << 16)
+def org_key(name: str) -> tuple[str, bool]:
+    """(IRI key of the canonical organisation, whether the name is a masked site name)."""
+    return slug(normalise_org_name(name)), is_masked_site_name(name)
+
+
 def is_masked_site_name(name: str) -> bool:
     return bool(_MASKED_SITE_RE.match(" ".join(name.split())))
 
@@ -139,8 +145,8 @@ class Iris:
     # canonical entities ---------------------------------------------------------------------
     def org(self, name: str, trial_id: str | None = None) -> str:
         """Canonical organisation; masked site names are scoped to their trial, never shared."""
-        key = slug(normalise_org_name(name))
-        if trial_id and is_masked_site_name(name):
+        key, masked = org_key(name)
+        if trial_id and masked:
             return f"{self.base}org/{key}--{slug(trial_id)}"
         return f"{self.base}org/{key}"
 

@@ -220,7 +220,7 @@ def _design(e: _Emitter, s: str, trial: Trial) -> None:
 
 def _identifiers(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> None:
     for n, ident in enumerate(trial.secondary_ids, start=1):
-        node = t.iri(iris.part(trial_id, "identifier", n))
+        node = t.ref(iris.part(trial_id, "identifier", n))
         e.add(s, TKG.secondaryId, node)
         e.add(node, RDF.type, TKG.Identifier)
         e.add(node, SCHEMA.value, t.string(ident.value))
@@ -233,7 +233,7 @@ def _identifiers(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -
 
 # ------------------------------------------------------------------------------------------ parties
 def _canonical_org(e: _Emitter, name: str, iris: Iris, trial_id: str) -> str:
-    org = t.iri(iris.org(name, trial_id))
+    org = t.ref(iris.org(name, trial_id))
     e.add(org, RDF.type, TKG.Organization)
     e.add(org, SKOS.altLabel, t.string(name))
     e.add(org, TKG.normalisedKey, t.string(normalise_org_name(name)))
@@ -261,16 +261,16 @@ def _organisations(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris)
     n = 0
     if trial.lead_sponsor:
         n += 1
-        org = _org_party(e, s, t.iri(iris.part(trial_id, "party", n)), "LEAD_SPONSOR", trial.lead_sponsor,
+        org = _org_party(e, s, t.ref(iris.part(trial_id, "party", n)), "LEAD_SPONSOR", trial.lead_sponsor,
                          iris, trial_id)
         e.add(s, SCHEMA.sponsor, org)
     for collab in trial.collaborators:
         n += 1
-        org = _org_party(e, s, t.iri(iris.part(trial_id, "party", n)), "COLLABORATOR", collab, iris, trial_id)
+        org = _org_party(e, s, t.ref(iris.part(trial_id, "party", n)), "COLLABORATOR", collab, iris, trial_id)
         e.add(s, TKG.collaborator, org)
     if trial.organization:
         n += 1
-        org = _org_party(e, s, t.iri(iris.part(trial_id, "party", n)), "STUDY_ORGANIZATION", trial.organization,
+        org = _org_party(e, s, t.ref(iris.part(trial_id, "party", n)), "STUDY_ORGANIZATION", trial.organization,
                          iris, trial_id)
         e.add(s, TKG.studyOrganization, org)
 
@@ -279,7 +279,7 @@ def _person_party(
     e: _Emitter, s: str, node: str, person: PersonMention, role: str, iris: Iris, trial_id: str
 ) -> str:
     affiliation = _canonical_org(e, person.affiliation, iris, trial_id) if person.affiliation else None
-    entity = t.iri(iris.person(person.name, affiliation[1:-1] if affiliation else None, trial_id))
+    entity = t.ref(iris.person(person.name, affiliation[1:-1] if affiliation else None, trial_id))
     e.add(entity, RDF.type, TKG.Person)
     e.add(entity, SKOS.altLabel, t.string(person.name))
     _participation(e, s, node, role, person.name, entity)
@@ -297,10 +297,10 @@ def _role(person: PersonMention, default: str) -> str:
 
 def _people(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> None:
     for n, official in enumerate(trial.officials, start=1):
-        node = t.iri(iris.part(trial_id, "official", n))
+        node = t.ref(iris.part(trial_id, "official", n))
         _person_party(e, s, node, official, _role(official, "PRINCIPAL_INVESTIGATOR"), iris, trial_id)
     for n, contact in enumerate(trial.central_contacts, start=1):
-        node = t.iri(iris.part(trial_id, "contact", n))
+        node = t.ref(iris.part(trial_id, "contact", n))
         _person_party(e, s, node, contact, _role(contact, "CONTACT"), iris, trial_id)
     rp = trial.responsible_party
     if rp is None:
@@ -310,7 +310,7 @@ def _people(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> Non
     e.text(s, TKG.responsiblePartyOldNameTitle, rp.old_name_title)
     e.text(s, TKG.responsiblePartyOldOrganization, rp.old_organization)
     if rp.investigator:
-        node = t.iri(iris.part(trial_id, "responsible-party", 1))
+        node = t.ref(iris.part(trial_id, "responsible-party", 1))
         _person_party(e, s, node, rp.investigator, "RESPONSIBLE_PARTY", iris, trial_id)
 
 
@@ -320,7 +320,7 @@ def _arms_and_interventions(
 ) -> None:
     arm_nodes: dict[str, str] = {}
     for n, arm in enumerate(trial.arms, start=1):
-        node = t.iri(iris.part(trial_id, "arm", n))
+        node = t.ref(iris.part(trial_id, "arm", n))
         arm_nodes.setdefault(arm.label.casefold(), node)
         e.add(s, TKG.arm, node)
         e.add(node, RDF.type, TKG.ArmGroup)
@@ -333,7 +333,7 @@ def _arms_and_interventions(
     links: set[tuple[str, str]] = set()
     by_name: dict[str, str] = {}
     for n, iv in enumerate(trial.interventions, start=1):
-        node = t.iri(iris.part(trial_id, "intervention", n))
+        node = t.ref(iris.part(trial_id, "intervention", n))
         by_name.setdefault(iv.name.casefold(), node)
         e.add(s, TKG.intervention, node)
         e.add(node, RDF.type, TKG.Intervention)
@@ -397,7 +397,7 @@ def _mesh(
 # ------------------------------------------------------------------------------------------ other parts
 def _outcomes(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> None:
     for n, o in enumerate(trial.outcomes, start=1):
-        node = t.iri(iris.part(trial_id, "outcome", n))
+        node = t.ref(iris.part(trial_id, "outcome", n))
         e.add(s, OUTCOME_PREDICATES[o.kind], node)
         e.add(node, RDF.type, TKG.Outcome)
         e.add(node, TKG.outcomeKind, code("outcome-kind", o.kind))
@@ -410,7 +410,7 @@ def _eligibility(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -
     el = trial.eligibility
     if el is None:
         return
-    node = t.iri(iris.part(trial_id, "eligibility", 1))
+    node = t.ref(iris.part(trial_id, "eligibility", 1))
     e.add(s, TKG.eligibility, node)
     e.add(node, RDF.type, TKG.Eligibility)
     for fld, pred in ELIGIBILITY_LITERALS:
@@ -430,7 +430,7 @@ def _eligibility(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -
 def _sites(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> None:
     people = 0
     for n, site in enumerate(trial.sites, start=1):
-        node = t.iri(iris.part(trial_id, "site", n))
+        node = t.ref(iris.part(trial_id, "site", n))
         e.add(s, TKG.site, node)
         e.add(node, RDF.type, TKG.Site)
         for fld, pred in SITE_LITERALS:
@@ -444,14 +444,14 @@ def _sites(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> None
             e.add(node, TKG.facility, _canonical_org(e, site.facility, iris, trial_id))
         for person in site.people:
             people += 1
-            pnode = t.iri(iris.part(trial_id, "site-person", people))
+            pnode = t.ref(iris.part(trial_id, "site-person", people))
             _person_party(e, s, pnode, person, _role(person, "CONTACT"), iris, trial_id)
             e.add(pnode, TKG.atSite, node)
 
 
 def _references(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> None:
     for n, ref in enumerate(trial.references, start=1):
-        node = t.iri(iris.part(trial_id, "reference", n))
+        node = t.ref(iris.part(trial_id, "reference", n))
         e.add(s, TKG.reference, node)
         e.add(node, RDF.type, TKG.Reference)
         if ref.type:
@@ -464,7 +464,7 @@ def _references(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) ->
             e.add(article, RDF.type, FABIO.JournalArticle)
             e.add(article, TKG.pmid, t.string(ref.pmid))
     for n, link in enumerate(trial.links, start=1):
-        node = t.iri(iris.part(trial_id, "link", n))
+        node = t.ref(iris.part(trial_id, "link", n))
         e.add(s, TKG.seeAlso, node)
         e.add(node, RDF.type, TKG.Link)
         e.add(node, SCHEMA.url, t.typed(link.url, t.XSD_ANYURI))
@@ -475,7 +475,7 @@ def _ipd(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> None:
     ipd = trial.ipd_sharing
     if ipd is None:
         return
-    node = t.iri(iris.part(trial_id, "ipd-sharing", 1))
+    node = t.ref(iris.part(trial_id, "ipd-sharing", 1))
     e.add(s, TKG.ipdSharingStatement, node)
     e.add(node, RDF.type, TKG.IpdSharingStatement)
     if ipd.sharing:

@@ -37,6 +37,8 @@ def _escape_char(m: re.Match[str]) -> str:
 
 
 def escape_literal(text: str) -> str:
+    if text.isprintable() and '"' not in text and "\\" not in text:  # the common case, checked in C
+        return text
     return _LIT_BAD.sub(_escape_char, text)
 
 
@@ -44,6 +46,11 @@ def iri(value: str) -> str:
     """``<value>``, with characters that are not allowed in an IRI percent-encoded."""
     if _IRI_BAD.search(value):
         value = _IRI_BAD.sub(lambda m: quote(m.group(), safe=""), value)
+    return f"<{value}>"
+
+
+def ref(value: str) -> str:
+    """``<value>`` for an IRI this package minted from safe parts (slugs, NCT ids): no check needed."""
     return f"<{value}>"
 
 
@@ -63,7 +70,9 @@ def decimal(value: float) -> str:
     """An xsd:decimal in plain notation (no exponent); raises ValueError for NaN and infinities."""
     if not math.isfinite(value):
         raise ValueError(f"not a finite number: {value!r}")
-    text = format(Decimal(repr(float(value))), "f")
+    text = repr(float(value))
+    if "e" in text:  # repr is the shortest round-trip form; only exponents need Decimal
+        text = format(Decimal(text), "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return f'"{text}"^^<{XSD_DECIMAL}>'

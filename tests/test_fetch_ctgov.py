@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.httpserver import DATA_DIR, Reply, ScriptedServer, http_server  # noqa: F401 - fixture
 
 from kg.fetch import ctgov
 from kg.fetch.ctgov import CtgovClient, FetchProgress, build_search_params, validate_nct_id, write_study
 from kg.fetch.http import FetchError, RateLimiter, RetryPolicy, default_cache_dir, parse_retry_after
+from tests.httpserver import DATA_DIR, Reply, ScriptedServer, http_server  # noqa: F401 - fixture
 
 STUDIES = "/api/v2/studies"
 PAGE1 = "ctgov/search_page1_cyanheads.json"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.httpserver import DATA_DIR, Reply, ScriptedServer, http_server  # noqa: F401 - fixture
 
 from kg.fetch.http import FetchError, RetryPolicy
 from kg.fetch.pubmed import (
@@ -19,6 +18,7 @@ from kg.fetch.pubmed import (
     normalize_orcid,
     parse_pubmed_xml,
 )
+from tests.httpserver import DATA_DIR, Reply, ScriptedServer, http_server  # noqa: F401 - fixture
 
 EFETCH = "/eutils/efetch.fcgi"
 NEJM = "pubmed/efetch_22663011.xml"

@@ -127,6 +127,10 @@ def read(text: str, origin: str, problems: list[Problem]) -> Iterator[Trial]:
 
 
 # ------------------------------------------------------------------------------------------ field access
+# A field's path for messages: a string, or (list path, index, field name) formatted only when needed.
+Path = str | tuple[str, int, str]
+
+
 class _Fields:
     """Typed access to one study's fields; a value of the wrong type is reported and left out."""
 
@@ -135,10 +139,12 @@ class _Fields:
         self.record = record
         self.problems = problems
 
-    def drop(self, path: str, message: str) -> None:
+    def drop(self, path: Path, message: str) -> None:
+        if isinstance(path, tuple):  # (list path, index, field): formatted only when there is a problem
+            path = f"{path[0]}[{path[1]}].{path[2]}"
         self.problems.append(Problem(self.origin, self.record, path, message, "dropped"))
 
-    def obj(self, parent: dict, key: str, path: str) -> dict:
+    def obj(self, parent: dict, key: str, path: Path) -> dict:
         value = parent.get(key)
         if value is None:
             return {}
@@ -147,7 +153,7 @@ class _Fields:
             return {}
         return value
 
-    def objs(self, parent: dict, key: str, path: str) -> list[dict]:
+    def objs(self, parent: dict, key: str, path: Path) -> list[dict]:
         value = parent.get(key)
         if value is None:
             return []
@@ -159,7 +165,7 @@ class _Fields:
             self.drop(path, f"{len(value) - len(good)} list items are not objects")
         return good
 
-    def text(self, parent: dict, key: str, path: str) -> str | None:
+    def text(self, parent: dict, key: str, path: Path) -> str | None:
         value = parent.get(key)
         if value is None:
             return None
@@ -170,7 +176,7 @@ class _Fields:
         self.drop(path, f"expected text, got {type(value).__name__}")
         return None
 
-    def texts(self, parent: dict, key: str, path: str) -> tuple[str, ...]:
+    def texts(self, parent: dict, key: str, path: Path) -> tuple[str, ...]:
         value = parent.get(key)
         if value is None:
             return ()
@@ -184,7 +190,7 @@ class _Fields:
                 self.drop(path, f"expected text items, got {type(v).__name__}")
         return tuple(out)
 
-    def code(self, parent: dict, key: str, path: str, scheme: str) -> str | None:
+    def code(self, parent: dict, key: str, path: Path, scheme: str) -> str | None:
         value = self.text(parent, key, path)
         if value is None:
             return None
@@ -193,7 +199,7 @@ class _Fields:
             return None
         return value
 
-    def codes(self, parent: dict, key: str, path: str, scheme: str) -> tuple[str, ...]:
+    def codes(self, parent: dict, key: str, path: Path, scheme: str) -> tuple[str, ...]:
         out = []
         for value in self.texts(parent, key, path):
             if is_code(scheme, value):
@@ -202,14 +208,14 @@ class _Fields:
                 self.drop(path, f"unknown {scheme} value {value!r}")
         return tuple(out)
 
-    def boolean(self, parent: dict, key: str, path: str) -> bool | None:
+    def boolean(self, parent: dict, key: str, path: Path) -> bool | None:
         value = parent.get(key)
         if value is None or isinstance(value, bool):
             return value
         self.drop(path, f"expected true/false, got {value!r}")
         return None
 
-    def integer(self, parent: dict, key: str, path: str) -> int | None:
+    def integer(self, parent: dict, key: str, path: Path) -> int | None:
         value = parent.get(key)
         if value is None:
             return None
@@ -220,7 +226,7 @@ class _Fields:
         self.drop(path, f"expected a non-negative integer, got {value!r}")
         return None
 
-    def number(self, parent: dict, key: str, path: str) -> float | None:
+    def number(self, parent: dict, key: str, path: Path) -> float | None:
         value = parent.get(key)
         if value is None:
             return None
@@ -238,7 +244,7 @@ class _Fields:
             self.drop(path, f"not a date (YYYY, YYYY-MM or YYYY-MM-DD): {value!r}")
             return None
         if date_type is not None and not is_code("date-type", date_type):
-            self.drop(path + ".type", f"unknown date type {date_type!r}")
+            self.drop(f"{path}.type", f"unknown date type {date_type!r}")
             date_type = None
         return PartialDate(parsed[0], parsed[1], date_type)
 
@@ -376,13 +382,13 @@ def _secondary_ids(f: _Fields, ident: dict) -> tuple[Identifier, ...]:
     path = "protocolSection.identificationModule.secondaryIdInfos"
     out = []
     for i, s in enumerate(f.objs(ident, "secondaryIdInfos", path)):
-        value = f.text(s, "id", f"{path}[{i}].id")
+        value = f.text(s, "id", (path, i, "id"))
         if value:
             out.append(Identifier(
                 value,
-                f.code(s, "type", f"{path}[{i}].type", "identifier-type"),
-                f.text(s, "domain", f"{path}[{i}].domain"),
-                f.text(s, "link", f"{path}[{i}].link"),
+                f.code(s, "type", (path, i, "type"), "identifier-type"),
+                f.text(s, "domain", (path, i, "domain")),
+                f.text(s, "link", (path, i, "link")),
             ))
     return tuple(out)
 
@@ -447,16 +453,16 @@ def _interventions(f: _Fields, arms: dict) -> tuple[Intervention, ...]:
     path = "protocolSection.armsInterventionsModule.interventions"
     out = []
     for i, o in enumerate(f.objs(arms, "interventions", path)):
-        name = f.text(o, "name", f"{path}[{i}].name")
+        name = f.text(o, "name", (path, i, "name"))
         if not name:
-            f.drop(f"{path}[{i}].name", "intervention without a name left out")
+            f.drop((path, i, "name"), "intervention without a name left out")
             continue
         out.append(Intervention(
             name=name,
-            type=f.code(o, "type", f"{path}[{i}].type", "intervention-type"),
-            description=f.text(o, "description", f"{path}[{i}].description"),
-            other_names=f.texts(o, "otherNames", f"{path}[{i}].otherNames"),
-            arm_labels=f.texts(o, "armGroupLabels", f"{path}[{i}].armGroupLabels"),
+            type=f.code(o, "type", (path, i, "type"), "intervention-type"),
+            description=f.text(o, "description", (path, i, "description")),
+            other_names=f.texts(o, "otherNames", (path, i, "otherNames")),
+            arm_labels=f.texts(o, "armGroupLabels", (path, i, "armGroupLabels")),
         ))
     return tuple(out)
 
@@ -465,15 +471,15 @@ def _arms(f: _Fields, arms: dict) -> tuple[Arm, ...]:
     path = "protocolSection.armsInterventionsModule.armGroups"
     out = []
     for i, o in enumerate(f.objs(arms, "armGroups", path)):
-        label = f.text(o, "label", f"{path}[{i}].label")
+        label = f.text(o, "label", (path, i, "label"))
         if not label:
-            f.drop(f"{path}[{i}].label", "arm group without a label left out")
+            f.drop((path, i, "label"), "arm group without a label left out")
             continue
         out.append(Arm(
             label=label,
-            type=f.code(o, "type", f"{path}[{i}].type", "arm-type"),
-            description=f.text(o, "description", f"{path}[{i}].description"),
-            intervention_names=f.texts(o, "interventionNames", f"{path}[{i}].interventionNames"),
+            type=f.code(o, "type", (path, i, "type"), "arm-type"),
+            description=f.text(o, "description", (path, i, "description")),
+            intervention_names=f.texts(o, "interventionNames", (path, i, "interventionNames")),
         ))
     return tuple(out)
 
@@ -485,10 +491,10 @@ def _mesh_terms(f: _Fields, derived: dict) -> tuple[MeshTerm, ...]:
         for key, ancestor in (("meshes", False), ("ancestors", True)):
             path = f"derivedSection.{module}.{key}"
             for i, m in enumerate(f.objs(mod, key, path)):
-                term = f.text(m, "term", f"{path}[{i}].term")
-                ui = f.text(m, "id", f"{path}[{i}].id")
+                term = f.text(m, "term", (path, i, "term"))
+                ui = f.text(m, "id", (path, i, "id"))
                 if ui is not None and not _MESH_UI_RE.match(ui):
-                    f.drop(f"{path}[{i}].id", f"not a MeSH UI: {ui!r}")
+                    f.drop((path, i, "id"), f"not a MeSH UI: {ui!r}")
                     ui = None
                 if term or ui:
                     out.append(MeshTerm(term or "", ui, branch, ancestor))  # type: ignore[arg-type]
@@ -500,15 +506,15 @@ def _outcomes(f: _Fields, outcomes: dict) -> tuple[Outcome, ...]:
     for key, kind in (("primaryOutcomes", "PRIMARY"), ("secondaryOutcomes", "SECONDARY"), ("otherOutcomes", "OTHER")):
         path = f"protocolSection.outcomesModule.{key}"
         for i, o in enumerate(f.objs(outcomes, key, path)):
-            measure = f.text(o, "measure", f"{path}[{i}].measure")
+            measure = f.text(o, "measure", (path, i, "measure"))
             if not measure:
-                f.drop(f"{path}[{i}].measure", "outcome without a measure left out")
+                f.drop((path, i, "measure"), "outcome without a measure left out")
                 continue
             out.append(Outcome(
                 kind,  # type: ignore[arg-type]
                 measure,
-                f.text(o, "description", f"{path}[{i}].description"),
-                f.text(o, "timeFrame", f"{path}[{i}].timeFrame"),
+                f.text(o, "description", (path, i, "description")),
+                f.text(o, "timeFrame", (path, i, "timeFrame")),
             ))
     return tuple(out)
 
@@ -535,29 +541,28 @@ def _sites(f: _Fields, contacts: dict) -> tuple[Site, ...]:
     path = "protocolSection.contactsLocationsModule.locations"
     out = []
     for i, loc in enumerate(f.objs(contacts, "locations", path)):
-        here = f"{path}[{i}]"
-        geo = f.obj(loc, "geoPoint", here + ".geoPoint")
-        facility = f.text(loc, "facility", here + ".facility")
+        geo = f.obj(loc, "geoPoint", (path, i, "geoPoint"))
+        facility = f.text(loc, "facility", (path, i, "facility"))
         people = tuple(
             PersonMention(p.name, p.role, facility)
-            for j, c in enumerate(f.objs(loc, "contacts", here + ".contacts"))
-            if (p := _person(f, c, f"{here}.contacts[{j}]"))
+            for j, c in enumerate(f.objs(loc, "contacts", (path, i, "contacts")))
+            if (p := _person(f, c, f"{path}[{i}].contacts[{j}]"))
         )
         site = Site(
             facility=facility,
-            city=f.text(loc, "city", here + ".city"),
-            state=f.text(loc, "state", here + ".state"),
-            zip=f.text(loc, "zip", here + ".zip"),
-            country=f.text(loc, "country", here + ".country"),
-            latitude=f.number(geo, "lat", here + ".geoPoint.lat"),
-            longitude=f.number(geo, "lon", here + ".geoPoint.lon"),
-            status=f.code(loc, "status", here + ".status", "site-status"),
+            city=f.text(loc, "city", (path, i, "city")),
+            state=f.text(loc, "state", (path, i, "state")),
+            zip=f.text(loc, "zip", (path, i, "zip")),
+            country=f.text(loc, "country", (path, i, "country")),
+            latitude=f.number(geo, "lat", (path, i, "geoPoint.lat")),
+            longitude=f.number(geo, "lon", (path, i, "geoPoint.lon")),
+            status=f.code(loc, "status", (path, i, "status"), "site-status"),
             people=people,
         )
         if site.facility or site.city or site.country:
             out.append(site)
         else:
-            f.drop(here, "site without facility, city or country left out")
+            f.drop((path, i, "facility"), "site without facility, city or country left out")
     return tuple(out)
 
 
@@ -565,13 +570,13 @@ def _references(f: _Fields, refs: dict) -> tuple[Reference, ...]:
     path = "protocolSection.referencesModule.references"
     out = []
     for i, r in enumerate(f.objs(refs, "references", path)):
-        pmid = f.text(r, "pmid", f"{path}[{i}].pmid")
+        pmid = f.text(r, "pmid", (path, i, "pmid"))
         if pmid is not None and not PMID_RE.match(pmid):
-            f.drop(f"{path}[{i}].pmid", f"not a PubMed id: {pmid!r}")
+            f.drop((path, i, "pmid"), f"not a PubMed id: {pmid!r}")
             pmid = None
-        citation = f.text(r, "citation", f"{path}[{i}].citation")
+        citation = f.text(r, "citation", (path, i, "citation"))
         if citation or pmid:
-            out.append(Reference(citation, pmid, f.code(r, "type", f"{path}[{i}].type", "reference-type")))
+            out.append(Reference(citation, pmid, f.code(r, "type", (path, i, "type"), "reference-type")))
     return tuple(out)
 
 
@@ -579,9 +584,9 @@ def _links(f: _Fields, refs: dict) -> tuple[Link, ...]:
     path = "protocolSection.referencesModule.seeAlsoLinks"
     out = []
     for i, r in enumerate(f.objs(refs, "seeAlsoLinks", path)):
-        url = f.text(r, "url", f"{path}[{i}].url")
+        url = f.text(r, "url", (path, i, "url"))
         if url:
-            out.append(Link(url, f.text(r, "label", f"{path}[{i}].label")))
+            out.append(Link(url, f.text(r, "label", (path, i, "label"))))
     return tuple(out)
 
 
