@@ -16,6 +16,7 @@ SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 V2_STUDIES = SHARED / "ctgov_v2" / "studies"
 XML_STUDIES = SHARED / "ctgov_xml" / "studies"
 LINES_PER_FILE = 1000
+NCT_ELEMENT = re.compile(r"<nct_id>NCT\d{8}</nct_id>")
 
 
 def _new_id(n: int) -> str:
@@ -51,7 +52,7 @@ def make_xml_corpus(n_records: int, out_dir: Path) -> Path:
         return out_dir
     sources = [p.read_text(encoding="utf-8") for p in sorted(XML_STUDIES.glob("*.xml"))]
     for i in range(n_records):
-        text = re.sub(r"<nct_id>NCT\d{8}</nct_id>", f"<nct_id>{_new_id(i)}</nct_id>", sources[i % len(sources)], count=1)
+        text = NCT_ELEMENT.sub(f"<nct_id>{_new_id(i)}</nct_id>", sources[i % len(sources)], count=1)
         (out_dir / f"{_new_id(i)}.xml").write_text(text, encoding="utf-8")
     marker.touch()
     return out_dir
