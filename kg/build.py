@@ -7,6 +7,7 @@ over these two functions.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import sys
@@ -33,6 +34,8 @@ class BuildOptions:
     jobs: int = 1  # worker processes for parsing and mapping; 0 means one per core
     progress: bool = False  # a progress bar on stderr
     mesh: MeshIndex | None = None  # None: the default index (user-imported or shipped)
+    resolve: bool = True  # add the cross-record resolution graph (kg.resolve) over the whole build
+    resolution_config: tuple[str, ...] = ()  # override files: vetoed pairs, disabled alias rows
 
 
 @dataclass(slots=True)
@@ -188,7 +191,7 @@ def build(
     if output is None and store is None:
         raise ValueError("build needs an output file or a store")
     mesh = options.mesh or default_index()
-    options = BuildOptions(options.base, options.jobs, options.progress, mesh)
+    options = dataclasses.replace(options, mesh=mesh)
     spool_dir = os.path.dirname(os.path.abspath(output)) if output not in (None, "-") else None
     spool = Spool(spool_dir)
     try:
@@ -196,7 +199,7 @@ def build(
         mesh_uis: dict[int, frozenset[str]] = {}
         triples: dict[int, int] = {}
         for rec in _progress(iter_records(paths, options, report, studies), options.progress):
-            index = spool.add(rec.graph, rec.text)
+            index = spool.add(rec.graph, rec.text, rec.version)
             versions.add(rec, index, report)
             if rec.mesh_uis:
                 mesh_uis[index] = rec.mesh_uis
@@ -210,14 +213,30 @@ def build(
             text = ntriples(mesh_description(used, mesh, iris.mesh_graph()))
             keep.add(spool.add(iris.mesh_graph(), text))
             triples[len(spool.chunks) - 1] = text.count("\n")
+        if options.resolve:
+            text = _resolution_graph(spool, keep, options)
+            keep.add(spool.add(Iris(options.base).resolution_graph(), text))
+            triples[len(spool.chunks) - 1] = text.count("\n")
         report.triples = sum(triples[i] for i in keep)
         if output is not None:
             write_spool(spool, str(output), keep)
         if store is not None:
-            load_spool_into_store(spool, str(store), keep)
+            older = load_spool_into_store(spool, str(store), keep)
+            if older:
+                report.add(Problem(str(store), None, None, f"{older} record graphs left out: the store already "
+                                   "holds a newer version of those records", "note"))
     finally:
         spool.close()
     return report
+
+
+def _resolution_graph(spool: Spool, keep: set[int], options: BuildOptions) -> str:
+    """Merges and candidate links that need evidence from several records, as one graph of their own."""
+    from kg.resolve import Resolver, ResolverConfig, contexts_from_records, resolution_triples
+
+    orgs, people = contexts_from_records((chunk.graph, data) for chunk, data in spool.iter_chunks(keep))
+    resolver = Resolver(ResolverConfig.load(*options.resolution_config))
+    return ntriples(resolution_triples(orgs, Iris(options.base), resolver, people))
 
 
 def build_graph(

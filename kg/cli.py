@@ -89,7 +89,8 @@ def fetch(nct_ids: tuple[str, ...], output: Path, cond: str | None, term: str | 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", help="Output file; .nt .nq .ttl .trig (optionally .gz); - for N-Triples on stdout.")
-@click.option("--store", type=click.Path(file_okay=False, path_type=Path), help="Also load into an Oxigraph store here.")
+@click.option("--store", type=click.Path(file_okay=False, path_type=Path),
+              help="Also load into an Oxigraph store here.")
 @click.option("--base", default=DEFAULT_BASE, show_default=True, help="Base of every minted IRI.")
 @click.option("-j", "--jobs", default=1, show_default=True, help="Worker processes; 0 = one per core.")
 @click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -100,10 +101,14 @@ def fetch(nct_ids: tuple[str, ...], output: Path, cond: str | None, term: str | 
               help="Fetch the records --fetch/--cond/... select into this folder first, then build them too.")
 @search_options
 @click.option("--enrich", is_flag=True, help="Then add the cited PubMed articles (see kg enrich).")
+@click.option("--resolution-config", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Organisation-resolution overrides (vetoed pairs, disabled alias rows); repeatable.")
+@click.option("--no-resolve", is_flag=True, help="Leave out the cross-record resolution graph.")
 def build(paths: tuple[Path, ...], output: str | None, store: Path | None, base: str, jobs: int,
           report_file: Path | None, progress: bool | None, fetch_ids: tuple[str, ...], fetch_dir: Path | None,
           cond: str | None, term: str | None, sponsor: str | None, status: tuple[str, ...], since: str | None,
-          ctgov_api: str | None, refresh: bool, enrich: bool) -> None:
+          ctgov_api: str | None, refresh: bool, enrich: bool, resolution_config: tuple[str, ...],
+          no_resolve: bool) -> None:
     """Build the graph of the trial records under PATHS (files or folders, read recursively).
 
     Reads ClinicalTrials.gov API v2 JSON in every form (one study, ctg-studies.json arrays, API search
@@ -134,7 +139,8 @@ def build(paths: tuple[Path, ...], output: str | None, store: Path | None, base:
         except ValueError as e:
             _fail(str(e))
     show = sys.stderr.isatty() if progress is None else progress
-    report = run_build(paths, output, store=store, options=BuildOptions(base=base, jobs=jobs, progress=show))
+    report = run_build(paths, output, store=store, options=BuildOptions(
+        base=base, jobs=jobs, progress=show, resolve=not no_resolve, resolution_config=resolution_config))
     _print_problems(report)
     if report_file:
         report.write_json(report_file)
@@ -228,10 +234,12 @@ def enrich(source: Path | None, store: Path | None, output: Path | None, base: s
     sys.exit(_enrich(source, output or source, store, base, email, api_key, eutils_api, refresh))
 
 
-def _codes(scheme: str) -> click.Choice:
+def _codes(scheme: str) -> dict[str, object]:
+    """A case-insensitive choice of one code scheme's values, listed in capitals as the registry writes them."""
     from kg.codes import SCHEMES
 
-    return click.Choice(SCHEMES[scheme], case_sensitive=False)
+    values = SCHEMES[scheme]
+    return {"type": click.Choice(values, case_sensitive=False), "metavar": "[" + "|".join(values) + "]"}
 
 
 @main.command()
@@ -241,16 +249,16 @@ def _codes(scheme: str) -> click.Choice:
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the outputs (created if missing).")
 @click.option("--mesh", multiple=True, help="MeSH descriptor UI (e.g. D007938); trials with it or a narrower one.")
-@click.option("--intervention-type", multiple=True, type=_codes("intervention-type"), help="Repeatable.")
-@click.option("--phase", multiple=True, type=_codes("phase"), help="Repeatable.")
-@click.option("--status", multiple=True, type=_codes("status"), help="Overall status; repeatable.")
+@click.option("--intervention-type", multiple=True, **_codes("intervention-type"), help="Repeatable.")
+@click.option("--phase", multiple=True, **_codes("phase"), help="Repeatable.")
+@click.option("--status", multiple=True, **_codes("status"), help="Overall status; repeatable.")
 @click.option("--start-from", help="Trials starting on or after YYYY[-MM[-DD]].")
 @click.option("--start-to", help="Trials starting on or before YYYY[-MM[-DD]] (2020 = to the end of 2020).")
-@click.option("--agency-class", multiple=True, type=_codes("agency-class"),
+@click.option("--agency-class", multiple=True, **_codes("agency-class"),
               help="Only organisations registered with this agency class; repeatable.")
 @click.option("--sites", is_flag=True, help="Site facilities as nodes too, linked to sponsors and collaborators.")
 @click.option("--top", default=30, show_default=True, help="Organisations in the picture.")
-@click.option("--betweenness-samples", type=int, help="Sampled sources (default: exact up to 2000 nodes, else 200).")
+@click.option("--betweenness-samples", type=int, help="Sampled sources (default: exact up to 1000 nodes, else 100).")
 @click.option("--seed", default=42, show_default=True, help="Seed of Louvain and betweenness sampling.")
 @click.option("--no-picture", is_flag=True, help="Skip the PNG (no matplotlib needed).")
 def network(file: Path | None, store: Path | None, output: Path, mesh: tuple[str, ...],
@@ -283,6 +291,85 @@ def network(file: Path | None, store: Path | None, output: Path, mesh: tuple[str
                f"{counts['components']} components, {counts['communities']} communities -> {output}")
     for measure, rows in nets.summary["top"].items():
         click.echo(f"top by {measure}: " + "; ".join(f"{r['label']} ({r['value']})" for r in rows[:3]))
+
+
+@main.group()
+def orgs() -> None:
+    """Organisation resolution: canonical IRIs for names, and the merges a build made, for a curator."""
+
+
+def _resolver(config: tuple[Path, ...]):  # type: ignore[no-untyped-def]
+    from kg.resolve import Resolver, ResolverConfig
+
+    try:
+        return Resolver(ResolverConfig.load(*config))
+    except (OSError, ValueError) as e:
+        _fail(str(e))
+
+
+@orgs.command("resolve")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--graph", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Answer as this built graph (.nq .nt .ttl .trig, optionally .gz) resolved each name.")
+@click.option("--store", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Answer as this Oxigraph store (from kg build --store) resolved each name.")
+@click.option("--base", default=DEFAULT_BASE, show_default=True, help="Base of minted IRIs.")
+@click.option("--resolution-config", "config", multiple=True, type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="Overrides file (vetoed pairs, disabled alias rows); repeatable.")
+def orgs_resolve(file: click.utils.LazyFile, graph: Path | None, store: Path | None, base: str,
+                 config: tuple[Path, ...]) -> None:
+    """Print NAME<TAB>canonical IRI for each line of FILE (NAME, or NAME<TAB>COUNTRY), in order, with the
+    resolver the build uses. - reads stdin.
+
+    Example: printf 'LUMC\\tNetherlands\\nLeiden University Medical Center (LUMC)\\n' | kg orgs resolve -
+    """
+    from kg.identity import Iris
+    from kg.resolve import read_name_lines, resolve_names
+
+    if graph is not None and store is not None:
+        _fail("give --graph FILE or --store DIR, not both")
+    opened = None
+    if graph is not None or store is not None:
+        from kg.network import open_graph
+
+        try:
+            opened = open_graph(graph, store)
+        except (ValueError, OSError) as e:
+            _fail(str(e))
+    names = read_name_lines(file)
+    for name, iri in resolve_names(names, Iris(base), _resolver(config), opened):
+        click.echo(f"{name}\t{iri}")
+
+
+@orgs.command("report")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--store", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Read an Oxigraph store folder instead of FILE.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="CSV file (default: stdout).")
+@click.option("--resolution-config", "config", multiple=True, type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="Overrides file (vetoed pairs, disabled alias rows); repeatable.")
+def orgs_report(file: Path | None, store: Path | None, output: Path | None, config: tuple[Path, ...]) -> None:
+    """CSV for a curator of the organisations in FILE (a built graph) or --store: the merges made, the
+    parent-child links, and the candidate merges not made, each with method, score and evidence.
+
+    Example: kg orgs report sample.nq -o merges.csv
+    """
+    from kg.network import open_graph
+    from kg.resolve import org_contexts, resolve, write_report
+
+    if (file is None) == (store is None):
+        _fail("give an RDF FILE or --store DIR (one of them)")
+    try:
+        res = resolve(org_contexts(open_graph(file, store)), _resolver(config))
+    except (ValueError, OSError) as e:
+        _fail(str(e))
+    if output is None:
+        n = write_report(res, sys.stdout)
+    else:
+        with output.open("w", encoding="utf-8", newline="") as f:
+            n = write_report(res, f)
+    click.echo(f"{len(res.merges)} merges, {len(res.parents)} parent-child links, "
+               f"{len(res.candidates)} candidates not merged ({n} rows)", err=True)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ MESH_PREFIX = "http://id.nlm.nih.gov/mesh/"
 PUBMED_PREFIX = "https://pubmed.ncbi.nlm.nih.gov/"
 CTGOV_API_STUDY = "https://clinicaltrials.gov/api/v2/studies/"
 
+PRIMARY_RENDERING = "ctgov-v2"
+
 NCT_RE = re.compile(r"^NCT\d{8}$")
 NCT_IN_TEXT_RE = re.compile(r"\bNCT\d{8}\b")
 PMID_RE = re.compile(r"^[1-9]\d{0,8}$")
@@ -111,6 +113,12 @@ class Iris:
     """Mints every IRI under one configurable base."""
 
     base: str = DEFAULT_BASE
+    # Parts of a trial minted from a rendering other than the v2 record carry the rendering in their key
+    # (`site/ctgov-xml-3`), so two renderings of one trial never share a part IRI in the union of graphs.
+    rendering: str | None = None
+
+    def for_rendering(self, source: str) -> Iris:
+        return Iris(self.base, None if source == PRIMARY_RENDERING else source)
 
     def __post_init__(self) -> None:
         if not self.base.endswith(("/", "#")):
@@ -134,6 +142,8 @@ class Iris:
         return f"{self.base}trial/{trial_id}"
 
     def part(self, trial_id: str, kind: str, key: str | int) -> str:
+        if self.rendering:
+            return f"{self.base}trial/{trial_id}/{kind}/{self.rendering}-{key}"
         return f"{self.base}trial/{trial_id}/{kind}/{key}"
 
     def graph(self, trial_id: str, source: str) -> str:
@@ -141,6 +151,9 @@ class Iris:
 
     def mesh_graph(self) -> str:
         return f"{self.base}graph/mesh"
+
+    def resolution_graph(self) -> str:
+        return f"{self.base}graph/resolution"
 
     # canonical entities ---------------------------------------------------------------------
     def org(self, name: str, trial_id: str | None = None) -> str:

@@ -142,6 +142,7 @@ def map_trial(
 ) -> MappedRecord:
     """The named graph of one record: its trial, the trial's parts, and the graph's own provenance."""
     problems = problems if problems is not None else []
+    iris = iris.for_rendering(trial.provenance.source)
     org_name = trial.organization.name if trial.organization else (
         trial.lead_sponsor.name if trial.lead_sponsor else None
     )

@@ -53,6 +53,7 @@ class Chunk:
     graph: str  # graph IRI, bare
     offset: int
     length: int
+    version: tuple[str, str] | None = None  # (lastUpdatePostDate, versionHolder) of a record graph
 
 
 class Spool:
@@ -64,21 +65,21 @@ class Spool:
         self.chunks: list[Chunk] = []
         self._offset = 0
 
-    def add(self, graph: str, text: str) -> int:
+    def add(self, graph: str, text: str, version: tuple[str, str] | None = None) -> int:
         data = text.encode("utf-8")
         self._file.write(data)
-        self.chunks.append(Chunk(graph, self._offset, len(data)))
+        self.chunks.append(Chunk(graph, self._offset, len(data), version))
         self._offset += len(data)
         return len(self.chunks) - 1
 
-    def iter_chunks(self, keep: set[int] | None = None) -> Iterator[tuple[str, bytes]]:
+    def iter_chunks(self, keep: set[int] | None = None) -> Iterator[tuple[Chunk, bytes]]:
         self._file.flush()
         with open(self.path, "rb") as f:
             for i, c in enumerate(self.chunks):
                 if keep is not None and i not in keep:
                     continue
                 f.seek(c.offset)
-                yield c.graph, f.read(c.length)
+                yield c, f.read(c.length)
 
     def close(self) -> None:
         if not self._file.closed:
@@ -96,7 +97,7 @@ def write_spool(spool: Spool, output: str, keep: set[int] | None = None) -> None
     """Write the kept chunks of a spool to ``output`` in the format its name asks for."""
     fmt, gz = format_of(output)
     if output == "-":
-        for _graph, data in spool.iter_chunks(keep):
+        for _chunk, data in spool.iter_chunks(keep):
             sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
@@ -106,8 +107,8 @@ def write_spool(spool: Spool, output: str, keep: set[int] | None = None) -> None
     try:
         with _open_out(tmp, gz) as out:
             if fmt in ("nt", "nq"):
-                for graph, data in spool.iter_chunks(keep):
-                    out.write(_lines_with_graph(graph, data) if fmt == "nq" else data)
+                for chunk, data in spool.iter_chunks(keep):
+                    out.write(_lines_with_graph(chunk.graph, data) if fmt == "nq" else data)
             else:
                 _write_turtle_family(spool, keep, fmt, out)
         os.replace(tmp, output)  # atomic: a reader never sees a half-written graph
@@ -125,35 +126,50 @@ def _write_turtle_family(spool: Spool, keep: set[int] | None, fmt: str, out: IO[
     prefixes = dict(NAMESPACES)
     if fmt == "ttl":
         def triples() -> Iterator[pyoxigraph.Triple]:
-            for _graph, data in spool.iter_chunks(keep):
+            for _chunk, data in spool.iter_chunks(keep):
                 yield from pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES)
 
         pyoxigraph.serialize(triples(), out, format=_OXI_FORMATS["ttl"], prefixes=prefixes)
     else:
         def quads() -> Iterator[pyoxigraph.Quad]:
-            for graph, data in spool.iter_chunks(keep):
-                g = pyoxigraph.NamedNode(graph)
+            for chunk, data in spool.iter_chunks(keep):
+                g = pyoxigraph.NamedNode(chunk.graph)
                 for tr in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES):
                     yield pyoxigraph.Quad(tr.subject, tr.predicate, tr.object, g)
 
         pyoxigraph.serialize(quads(), out, format=_OXI_FORMATS["trig"], prefixes=prefixes)
 
 
-def load_spool_into_store(spool: Spool, store_dir: str, keep: set[int] | None = None) -> None:
-    """Bulk-load the kept record graphs into an Oxigraph store on disk, replacing older versions."""
+_STORED_VERSION = """SELECT ?modified ?holder WHERE { GRAPH <%s> {
+    <%s> <http://purl.org/dc/terms/modified> ?modified .
+    OPTIONAL { <%s> <https://w3id.org/trialkg/ontology#versionHolder> ?holder } } }"""
+
+
+def stored_version(store: pyoxigraph.Store, graph: str) -> tuple[str, str] | None:
+    """The (lastUpdatePostDate, versionHolder) of a record graph already in the store, if any."""
+    for row in store.query(_STORED_VERSION % (graph, graph, graph)):
+        return row[0].value, row[1].value if row[1] is not None else ""
+    return None
+
+
+def load_spool_into_store(spool: Spool, store_dir: str, keep: set[int] | None = None) -> int:
+    """Load the kept record graphs into an Oxigraph store on disk. A record graph replaces the stored
+    graph of the same record only when it is not older; returns how many were left out as older."""
     store = pyoxigraph.Store(store_dir)
+    older = 0
     with tempfile.NamedTemporaryFile(suffix=".nq", delete=False) as tmp:
-        graphs = set()
-        for graph, data in spool.iter_chunks(keep):
-            graphs.add(graph)
-            tmp.write(_lines_with_graph(graph, data))
-    try:
-        for graph in sorted(graphs):  # a record graph is replaced whole, never merged with an older one
-            node = pyoxigraph.NamedNode(graph)
+        for chunk, data in spool.iter_chunks(keep):
+            node = pyoxigraph.NamedNode(chunk.graph)
             if store.contains_named_graph(node):
-                store.clear_graph(node)
+                old = stored_version(store, chunk.graph)
+                if chunk.version is not None and old is not None and old > chunk.version:
+                    older += 1
+                    continue
+                store.clear_graph(node)  # a record graph is replaced whole, never merged with an older one
+            tmp.write(_lines_with_graph(chunk.graph, data))
+    try:
         store.bulk_load(path=tmp.name, format=pyoxigraph.RdfFormat.N_QUADS)
         store.flush()
     finally:
         os.unlink(tmp.name)
-        del store
+    return older

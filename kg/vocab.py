@@ -1,6 +1,6 @@
 """The ontology's terms as closed namespaces: ``TKG.phase`` is the N-Triples form of a declared term.
 
-The terms are read from ``ontology/trialkg.ttl``, so a term the ontology does not declare is an
+The terms are read from the ``ontology/*.ttl`` files, so a term the ontology does not declare is an
 AttributeError when the mapping is imported, not a new IRI in the graph.
 """
 
@@ -10,7 +10,7 @@ import difflib
 
 import pyoxigraph
 
-from kg.resources import resource_dir
+from kg.resources import ontology_files
 
 RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 OWL_NS = "http://www.w3.org/2002/07/owl#"
@@ -34,15 +34,16 @@ _BUILT_IN = {RDF_NS + "type"}
 
 
 def declared_terms() -> frozenset[str]:
-    """Every class and property IRI that ``ontology/trialkg.ttl`` declares."""
-    path = resource_dir("ontology") / "trialkg.ttl"
-    with path.open("rb") as f:
-        found = {
-            t.subject.value
-            for t in pyoxigraph.parse(f, format=pyoxigraph.RdfFormat.TURTLE)
-            if t.predicate.value == RDF_NS + "type" and t.object.value in _DECLARING_TYPES
-        }
-    return frozenset(found | _BUILT_IN)
+    """Every class and property IRI the ontology files declare."""
+    found = set(_BUILT_IN)
+    for path in ontology_files():
+        with path.open("rb") as f:
+            found.update(
+                t.subject.value
+                for t in pyoxigraph.parse(f, format=pyoxigraph.RdfFormat.TURTLE)
+                if t.predicate.value == RDF_NS + "type" and t.object.value in _DECLARING_TYPES
+            )
+    return frozenset(found)
 
 
 class ClosedNamespace:
@@ -59,7 +60,7 @@ class ClosedNamespace:
         if name.startswith("_"):
             raise AttributeError(name)
         close = difflib.get_close_matches(name, self._names, n=3)
-        raise AttributeError(f"{self._prefix}:{name} is not declared in ontology/trialkg.ttl (close: {close})")
+        raise AttributeError(f"{self._prefix}:{name} is not declared in ontology/ (close: {close})")
 
     def iri(self, name: str) -> str:
         """The bare IRI (no angle brackets) of a declared term."""

@@ -313,10 +313,16 @@ SEED_PAIR_DIFFERENCES = {
 }
 
 
+# Parts minted from a rendering other than v2 carry it in their key (site/thirdparty-page-3); for this
+# comparison part n of one rendering stands for part n of the other.
+_RENDERING_PART = re.compile(r"/([a-z-]+)/(?:ctgov-xml|ctgov-page|thirdparty-page|intel-card)-(\d+)")
+
+
 def _by_subject_predicate(store: pyoxigraph.Store) -> dict[tuple[str, str], set[str]]:
     out: dict[tuple[str, str], set[str]] = defaultdict(set)
     for q in store:
-        out[(q.subject.value, q.predicate.value)].add(str(q.object))
+        s, o = _RENDERING_PART.sub(r"/\1/\2", q.subject.value), _RENDERING_PART.sub(r"/\1/\2", str(q.object))
+        out[(s, q.predicate.value)].add(o)
     return out
 
 

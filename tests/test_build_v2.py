@@ -203,3 +203,33 @@ def test_base_option_moves_every_minted_iri(tmp_path: Path) -> None:
     text = out.read_text()
     assert "http://example.org/kg/org/" in text and "w3id.org/trialkg/org/" not in text
     assert "w3id.org/trialkg/ontology#" in text  # the ontology's own IRIs stay
+
+
+def test_store_keeps_the_newest_version_across_builds(tmp_path: Path) -> None:
+    import pyoxigraph
+
+    older = DATA / "ctgov_v2" / "variants" / "NCT02552212__aact.json"
+    newer = STUDIES / "NCT02552212.json"
+    store_dir = tmp_path / "store"
+    build([newer], store=store_dir)
+    report = build([older], store=store_dir)  # an older snapshot later must not replace the newer graph
+    assert any("newer version" in p.message for p in report.problems)
+    reference = tmp_path / "new.nq"
+    build([newer], reference)
+    store = pyoxigraph.Store(str(store_dir))
+    held = {str(q) for q in store.quads_for_pattern(None, None, None, None)}
+    assert held == {str(q) for q in load(reference).quads_for_pattern(None, None, None, None)}
+    del store
+    build([newer], store=store_dir)  # the same version again replaces the graph, never duplicates it
+    assert {str(q) for q in pyoxigraph.Store(str(store_dir))} == held
+
+
+def test_two_renderings_of_one_trial_never_share_a_part_iri(tmp_path: Path) -> None:
+    """Regression: v2 and XML of NCT02513394 both minted trial/NCT02513394/site/3, mixing their facts."""
+    out = tmp_path / "g.nq"
+    build([STUDIES / "NCT02513394.json", DATA / "ctgov_xml" / "NCT02513394.xml"], out)
+    rows = select(load(out), "SELECT ?site (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?t tkg:site ?site } } "
+                             "GROUP BY ?site HAVING (COUNT(DISTINCT ?g) > 1)")
+    assert rows == []
+    sites = select(load(out), "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?t tkg:site ?s }")
+    assert int(sites[0][0]) == 437 + 233
