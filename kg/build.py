@@ -36,6 +36,7 @@ class BuildOptions:
     mesh: MeshIndex | None = None  # None: the default index (user-imported or shipped)
     resolve: bool = True  # add the cross-record resolution graph (kg.resolve) over the whole build
     resolution_config: tuple[str, ...] = ()  # override files: vetoed pairs, disabled alias rows
+    validate: bool = False  # check each record against shapes/ in the workers (kg.validate); results are notes
 
 
 @dataclass(slots=True)
@@ -55,6 +56,7 @@ class RecordOut:
 class _Worker:
     iris: Iris
     mesh: MeshIndex
+    validate: bool = False
 
     def record(self, trial: Trial, problems: list[Problem]) -> RecordOut:
         mapped: MappedRecord = map_trial(trial, self.iris, self.mesh, problems)
@@ -80,7 +82,9 @@ class _Worker:
         out = []
         for trial in source.read(payload.text, payload.origin, problems):
             out.append(self._safe_record(trial, problems))
-        return [r for r in out if r is not None], problems
+        recs = [r for r in out if r is not None]
+        self._check(recs, payload.origin, problems)
+        return recs, problems
 
     def study(self, study: Any, origin: str) -> tuple[list[RecordOut], list[Problem]]:
         problems: list[Problem] = []
@@ -90,7 +94,16 @@ class _Worker:
             problems.append(Problem(origin, e.record, e.field, e.message, "skipped"))
             return [], problems
         rec = self._safe_record(trial, problems)
+        self._check([rec] if rec else [], origin, problems)
         return ([rec] if rec else []), problems
+
+    def _check(self, recs: list[RecordOut], origin: str, problems: list[Problem]) -> None:
+        """SHACL results of these records, as notes: a record that does not conform is still built.
+        Here, in the worker, so validation runs in parallel with --jobs, a payload's records in one batch."""
+        if self.validate and recs:
+            from kg.validate import record_problems
+
+            problems.extend(record_problems([(r.text, r.label) for r in recs], origin))
 
     def _safe_record(self, trial: Trial, problems: list[Problem]) -> RecordOut | None:
         try:
@@ -118,7 +131,7 @@ def iter_records(
     paths: Iterable[str | Path], options: BuildOptions, report: Report, studies: Iterable[Any] = ()
 ) -> Iterator[RecordOut]:
     """Mapped records from files (and study dicts), in input order, problems going to ``report``."""
-    worker = _Worker(Iris(options.base), options.mesh or default_index())
+    worker = _Worker(Iris(options.base), options.mesh or default_index(), options.validate)
     for i, study in enumerate(studies):
         recs, problems = worker.study(study, f"<study {i}>")
         report.extend(problems)
@@ -206,6 +219,10 @@ def build(
             triples[index] = rec.triples
         keep = set(range(len(spool.chunks))) - versions.superseded
         report.records_built = len(keep)
+        if options.validate:
+            from kg.validate import not_conforming
+
+            report.records_invalid = not_conforming(report.problems)
         report.records_superseded = len(versions.superseded)
         used = set().union(*(mesh_uis[i] for i in keep if i in mesh_uis)) if mesh_uis else set()
         if used:

@@ -104,11 +104,13 @@ def fetch(nct_ids: tuple[str, ...], output: Path, cond: str | None, term: str | 
 @click.option("--resolution-config", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Organisation-resolution overrides (vetoed pairs, disabled alias rows); repeatable.")
 @click.option("--no-resolve", is_flag=True, help="Leave out the cross-record resolution graph.")
+@click.option("--validate/--no-validate", default=True, show_default=True,
+              help="Check each record against the SHACL shapes as it is built (see kg validate).")
 def build(paths: tuple[Path, ...], output: str | None, store: Path | None, base: str, jobs: int,
           report_file: Path | None, progress: bool | None, fetch_ids: tuple[str, ...], fetch_dir: Path | None,
           cond: str | None, term: str | None, sponsor: str | None, status: tuple[str, ...], since: str | None,
           ctgov_api: str | None, refresh: bool, enrich: bool, resolution_config: tuple[str, ...],
-          no_resolve: bool) -> None:
+          no_resolve: bool, validate: bool) -> None:
     """Build the graph of the trial records under PATHS (files or folders, read recursively).
 
     Reads ClinicalTrials.gov API v2 JSON in every form (one study, ctg-studies.json arrays, API search
@@ -140,11 +142,12 @@ def build(paths: tuple[Path, ...], output: str | None, store: Path | None, base:
             _fail(str(e))
     show = sys.stderr.isatty() if progress is None else progress
     report = run_build(paths, output, store=store, options=BuildOptions(
-        base=base, jobs=jobs, progress=show, resolve=not no_resolve, resolution_config=resolution_config))
+        base=base, jobs=jobs, progress=show, resolve=not no_resolve, resolution_config=resolution_config,
+        validate=validate))
     _print_problems(report)
     if report_file:
         report.write_json(report_file)
-    code = EXIT_DATA if report.skipped else EXIT_OK
+    code = EXIT_DATA if report.skipped or report.records_invalid else EXIT_OK
     if enrich:
         code = max(code, _enrich(Path(output), Path(output), store, base, None, None, None, refresh))
     sys.exit(code)
@@ -370,6 +373,128 @@ def orgs_report(file: Path | None, store: Path | None, output: Path | None, conf
             n = write_report(res, f)
     click.echo(f"{len(res.merges)} merges, {len(res.parents)} parent-child links, "
                f"{len(res.candidates)} candidates not merged ({n} rows)", err=True)
+
+
+@main.command()
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--store", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Validate the record graphs of this Oxigraph store folder instead of a file.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--max", "max_shown", default=50, show_default=True, help="Show at most N results; 0 shows all.")
+def validate(file: Path | None, store: Path | None, fmt: str, max_shown: int) -> None:
+    """Check a graph against the TrialKG SHACL shapes, record graph by record graph.
+
+    FILE is N-Triples, N-Quads, Turtle or TriG (optionally .gz). Prints each result (trial, severity, focus
+    node, path, value, message), then a summary by shape. Exits 1 when a sh:Violation is found; warnings
+    (what a sparse record lacks) do not fail.
+
+    Example: kg validate sample.nq --max 20
+    """
+    import json
+
+    from kg.validate import validate_file, validate_store
+
+    if (file is None) == (store is None):
+        _fail("give one FILE or --store DIR to validate")
+    try:
+        report = validate_store(store) if store is not None else validate_file(file)  # type: ignore[arg-type]
+    except (ValueError, OSError, SyntaxError) as e:
+        _fail(str(e))
+    limit = None if max_shown <= 0 else max_shown
+    if fmt == "json":
+        click.echo(json.dumps(report.to_json(limit), indent=2, ensure_ascii=False))
+    else:
+        _print_validation(report, limit)
+    sys.exit(EXIT_OK if report.conforms else EXIT_DATA)
+
+
+def _print_validation(report: object, limit: int | None) -> None:
+    from kg.validate import ValidationReport, compact, iter_violations
+
+    assert isinstance(report, ValidationReport)
+    found = list(iter_violations(report))
+    for v in found[:limit]:
+        value = f"  value {compact(v.value)}" if v.value is not None else ""
+        path = f"  {compact(v.path)}" if v.path else ""
+        click.echo(f"{v.severity:<9} {v.trial or '-'}  {compact(v.focus)}{path}{value}\n          {v.message}")
+    if limit is not None and len(found) > limit:
+        click.echo(f"... and {len(found) - limit} more (--max 0 shows all, --format json for a machine)")
+    if found:
+        click.echo("\nby shape:")
+        for s in report.by_shape():
+            click.echo(f"  {s.count:>7}  {s.severity:<9} {compact(s.shape) or '(nested shape)'}: {s.message}")
+    click.echo(report.summary())
+
+
+@main.command("query")
+@click.argument("name", required=False)
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--list", "list_queries", is_flag=True, help="List the canned queries with their parameters.")
+@click.option("--store", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Query the Oxigraph store made by kg build --store.")
+@click.option("--endpoint", help="Query a SPARQL endpoint whose default graph is the union of the graphs.")
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="A parameter (repeatable).")
+@click.option("-f", "--format", "fmt", default="table", show_default=True,
+              type=click.Choice(["table", "csv", "json", "tsv", "xml"]),
+              help="table: aligned text; csv/json/tsv/xml: the SPARQL 1.1 results formats.")
+@click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for an --endpoint.")
+def query_command(name: str | None, file: Path | None, list_queries: bool, store: Path | None,
+                  endpoint: str | None, params: tuple[str, ...], fmt: str, timeout: float) -> None:
+    """Run the canned query NAME (or a .rq file) over a graph FILE (.nq .nt .ttl .trig, optionally .gz),
+    an Oxigraph --store or an --endpoint. Parameters not given take their defaults.
+
+    Example: kg query trials-for-mesh-descriptor --store kg.oxigraph --param descriptor=mesh:D001943
+    """
+    from kg import query as kq
+
+    if list_queries:
+        for q in kq.canned_queries():
+            click.echo(kq.describe(q))
+        return
+    if name is None:
+        _fail("give a query NAME (kg query --list shows them)")
+    if sum(x is not None for x in (file, store, endpoint)) != 1:
+        _fail("give exactly one of FILE, --store DIR or --endpoint URL")
+    try:
+        q = kq.get_query(name)
+        given = kq.parse_param_args(params)
+        source: kq.Source
+        if endpoint:
+            source = kq.Endpoint(endpoint, timeout)
+        elif store:
+            source = kq.open_store(store)
+        else:
+            assert file is not None
+            source = kq.load_file(file)
+        solutions = kq.execute(q, source, given)
+        out = sys.stdout.buffer
+        kq.write_results(solutions, fmt, out, q.prefixes)
+        out.flush()
+    except kq.QueryError as e:
+        _fail(str(e))
+
+
+@main.command()
+@click.option("--store", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The Oxigraph store made by kg build --store.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=7878, show_default=True, help="Port; 0 picks a free one.")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds a query may run.")
+@click.option("--limit", default=10_000, show_default=True, help="Most result rows sent per query.")
+@click.option("--workers", default=2, show_default=True, help="Queries run at the same time.")
+def serve(store: Path, host: str, port: int, timeout: float, limit: int, workers: int) -> None:
+    """Answer the SPARQL 1.1 Protocol at http://HOST:PORT/sparql, read-only, over an Oxigraph store
+    (the default graph is the union of the named graphs).
+
+    Example: kg serve --store kg.oxigraph --port 7878
+    """
+    from kg.serve import ServeOptions
+    from kg.serve import serve as run_serve
+
+    try:
+        run_serve(ServeOptions(store, host, port, timeout, limit, workers))
+    except (FileNotFoundError, OSError) as e:
+        _fail(str(e))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ resolves to is keyed by :func:`org_key` / :func:`person_key`, whose rules carry 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -82,13 +83,16 @@ def normalise_org_name(name: str) -> str:
 
 @lru_cache(maxsize=1 << 16)
 def slug(text: str, max_len: int = 120) -> str:
-    """An IRI-safe path segment that still reads like the text it came from."""
+    """An IRI-safe path segment that still reads like the text it came from. A text too long for one is
+    cut and given a short digest of the whole, so two long names that share a beginning stay apart."""
     s = re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
-    if len(s) > max_len:
-        s = s[:max_len].rstrip("-")
     if not s:
         # Names in scripts without ASCII letters: keep them readable but IRI-safe.
-        s = quote(fold(text).replace(" ", "-"), safe="-")[:max_len] or "unnamed"
+        s = quote(fold(text).replace(" ", "-"), safe="-") or "unnamed"
+    if len(s) > max_len:
+        digest = hashlib.sha1(s.encode("utf-8")).hexdigest()[:10]
+        cut = re.sub(r"%[0-9A-F]?$", "", s[:max_len - 11])  # never cut a percent-escape in two
+        s = f"{cut.rstrip('-')}-{digest}"
     return s
 
 

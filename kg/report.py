@@ -44,6 +44,7 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     records_built: int = 0
     records_superseded: int = 0
+    records_invalid: int = 0  # built, but with a SHACL violation (kg build with validation on)
     triples: int = 0
 
     def add(self, problem: Problem) -> None:
@@ -65,6 +66,7 @@ class Report:
             f"{self.records_built} records built ({self.triples} triples), "
             f"{self.records_superseded} superseded by a newer version, "
             f"{c['skipped']} skipped, {c['dropped']} values dropped, {c['note']} notes"
+            + (f", {self.records_invalid} do not conform to the shapes" if self.records_invalid else "")
         )
 
     def write_json(self, path: str | Path) -> None:
@@ -72,6 +74,7 @@ class Report:
             "records_built": self.records_built,
             "records_superseded": self.records_superseded,
             "records_skipped": self.skipped,
+            "records_invalid": self.records_invalid,
             "triples": self.triples,
             "problems": [asdict(p) for p in self.problems],
         }

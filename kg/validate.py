@@ -1,0 +1,472 @@
+"""Validate: check record graphs against the SHACL shapes in ``shapes/``, batch by batch, never the whole graph.
+
+The shapes are parsed once per process and reused. Records stream in (from a build, an N-Triples / N-Quads
+/ Turtle / TriG file, or an Oxigraph store), are grouped per record graph, and a batch of them at a time
+becomes one small rdflib graph that pyshacl checks without inference. Every result becomes a
+:class:`Violation` naming the trial, focus node, path, value, message, severity and shape.
+
+Why pyshacl on rdflib graphs: pyshacl over an Oxigraph store was ~1000x slower and wrong (xsd:string
+literals did not match plain ones in ``sh:in``), and pyrudof had a high cost per call on these shapes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import IO, Any
+
+import pyoxigraph as ox
+import rdflib
+from rdflib import BNode, Literal, URIRef
+
+from kg.report import Problem
+from kg.resources import resource_dir
+
+SH = "http://www.w3.org/ns/shacl#"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+SHAPES_NS = "https://w3id.org/trialkg/shapes#"
+# A batch is cut at this many records or triples, whichever comes first: big enough that pyshacl's cost
+# per shape is spread over many focus nodes, small enough to keep memory flat (~2 KB per rdflib triple).
+BATCH_RECORDS = 100
+BATCH_TRIPLES = 60_000
+SEVERITIES = ("Violation", "Warning", "Info")
+
+_FORMATS = {
+    ".nt": ox.RdfFormat.N_TRIPLES, ".nq": ox.RdfFormat.N_QUADS, ".ttl": ox.RdfFormat.TURTLE,
+    ".trig": ox.RdfFormat.TRIG,
+}
+# The trial a node belongs to, from the IRIs the mapping mints (kg.identity): the NCT IRI, a trial part
+# {base}trial/{id}/{kind}/{n}, a record graph {base}graph/{id}/{source}. Ids without an NCT number are
+# {organisation slug}/{id slug}, two segments.
+_NCT_IRI = re.compile(r"^https://clinicaltrials\.gov/study/(NCT\d{8})$")
+_MINTED = re.compile(r"/(?:trial|graph)/(NCT\d{8}|[^/]+/[^/]+)(?:/|$)")
+
+
+def trial_of(iri: str) -> str | None:
+    """The trial id (NCT id, else organisation/id slug) in an IRI the mapping minted for a trial, if any."""
+    m = _NCT_IRI.match(iri) or _MINTED.search(iri)
+    return m.group(1) if m else None
+
+
+# ------------------------------------------------------------------------------------------ results
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One SHACL result, in terms a person can act on."""
+
+    trial: str | None  # the record it was found in (NCT id or trial id)
+    focus: str  # the node that fails, as an IRI (or literal text)
+    path: str | None  # the property checked
+    value: str | None  # the offending value, if the constraint has one
+    message: str
+    severity: str  # Violation, Warning or Info
+    shape: str  # the shape's IRI, e.g. https://w3id.org/trialkg/shapes#ClinicalStudy-overallStatus
+    constraint: str = ""  # the SHACL constraint component, e.g. MinCountConstraintComponent
+
+    @property
+    def shape_name(self) -> str:
+        return self.shape.removeprefix(SHAPES_NS)
+
+    def __str__(self) -> str:
+        where = f"{self.trial or '-'} {self.focus}" + (f" {self.path}" if self.path else "")
+        what = f" value {self.value!r}" if self.value is not None else ""
+        return f"{self.severity}: {where}{what}: {self.message} [{self.shape_name}]"
+
+
+@dataclass
+class ShapeSummary:
+    shape: str
+    severity: str
+    count: int
+    message: str
+
+
+@dataclass
+class ValidationReport:
+    """Every result found, and how many records were checked and did not conform."""
+
+    violations: list[Violation] = field(default_factory=list)
+    records: int = 0
+    failed: set[str] = field(default_factory=set)  # records with at least one sh:Violation
+
+    @property
+    def conforms(self) -> bool:
+        return not any(v.severity == "Violation" for v in self.violations)
+
+    def counts(self) -> Counter[str]:
+        return Counter(v.severity for v in self.violations)
+
+    def by_shape(self) -> list[ShapeSummary]:
+        """One line per (shape, severity): how often it fired, most frequent first."""
+        counts: Counter[tuple[str, str]] = Counter()
+        messages: dict[tuple[str, str], str] = {}
+        for v in self.violations:
+            key = (v.shape, v.severity)
+            counts[key] += 1
+            messages.setdefault(key, v.message)
+        order = sorted(counts.items(), key=lambda kv: (SEVERITIES.index(kv[0][1]) if kv[0][1] in SEVERITIES
+                                                       else 9, -kv[1], kv[0][0]))
+        return [ShapeSummary(shape, sev, n, messages[(shape, sev)]) for (shape, sev), n in order]
+
+    def summary(self) -> str:
+        c = self.counts()
+        return (f"{self.records} graphs checked, {len(self.failed)} records do not conform: "
+                f"{c['Violation']} violations, {c['Warning']} warnings, {c['Info']} infos")
+
+    def add(self, found: Iterable[Violation], records: int) -> None:
+        for v in found:
+            self.violations.append(v)
+            if v.severity == "Violation":
+                self.failed.add(v.trial or v.focus)
+        self.records += records
+
+    def to_json(self, limit: int | None = None) -> dict[str, Any]:
+        shown = self.violations if limit is None else self.violations[:limit]
+        return {
+            "conforms": self.conforms,
+            "records": self.records,
+            "records_not_conforming": len(self.failed),
+            "counts": {s: self.counts()[s] for s in SEVERITIES},
+            "violations": [asdict(v) for v in shown],
+            "violations_total": len(self.violations),
+            "summary": [asdict(s) for s in self.by_shape()],
+        }
+
+
+# ------------------------------------------------------------------------------------------ shapes
+@dataclass
+class Shapes:
+    """The parsed shapes graph and pyshacl's harvest of it, made once and shared by every batch."""
+
+    graph: rdflib.Graph
+    shapes_graph: Any  # pyshacl.shapes_graph.ShapesGraph
+
+
+def shapes_file() -> Path:
+    return resource_dir("shapes") / "trialkg.ttl"
+
+
+@cache
+def load_shapes(path: str | None = None) -> Shapes:
+    from pyshacl.shapes_graph import ShapesGraph
+
+    graph = rdflib.Graph()
+    graph.parse(path or str(shapes_file()), format="turtle")
+    sg = ShapesGraph(graph)
+    _ = sg.shapes  # harvest now, once, not on the first batch
+    return Shapes(graph, sg)
+
+
+# ------------------------------------------------------------------------------------------ terms
+class _Terms:
+    """pyoxigraph terms to rdflib terms, with IRIs and literals reused: record graphs repeat them a lot."""
+
+    def __init__(self) -> None:
+        self._iris: dict[str, URIRef] = {}
+        self._literals: dict[tuple[str, str | None, str | None], Literal] = {}
+
+    def __call__(self, term: Any) -> Any:
+        if isinstance(term, ox.NamedNode):
+            value = term.value
+            found = self._iris.get(value)
+            if found is None:
+                found = self._iris[value] = URIRef(value)
+            return found
+        if isinstance(term, ox.Literal):
+            lang = term.language
+            dt = None if lang else term.datatype.value
+            if dt == XSD_STRING:
+                dt = None  # rdflib and the shapes' sh:in lists write plain strings without a datatype
+            key = (term.value, dt, lang)
+            lit = self._literals.get(key)
+            if lit is None:
+                lit = self._literals[key] = Literal(term.value, datatype=dt, lang=lang)
+            return lit
+        return BNode(term.value)
+
+    def clear(self) -> None:
+        # Literals are per record mostly; keep the cache from growing over a whole file.
+        if len(self._literals) > 200_000:
+            self._literals.clear()
+        if len(self._iris) > 500_000:
+            self._iris.clear()
+
+
+# ------------------------------------------------------------------------------------------ batches
+@dataclass
+class RecordTriples:
+    label: str | None  # the trial id, if one could be seen
+    triples: list[tuple[Any, Any, Any]]
+
+
+def _validate_batch(records: list[RecordTriples], shapes: Shapes) -> list[Violation]:
+    """Check one batch of record graphs as one rdflib graph; the records must be of different trials."""
+    graph = rdflib.Graph()
+    owner: dict[Any, str] = {}
+    add = graph.add
+    for rec in records:
+        for triple in rec.triples:
+            add(triple)
+            if rec.label is not None:
+                owner.setdefault(triple[0], rec.label)
+    return _run(graph, shapes, owner)
+
+
+def _run(graph: rdflib.Graph, shapes: Shapes, owner: dict[Any, str], only: list[str] | None = None
+         ) -> list[Violation]:
+    from pyshacl.graph_abstraction import DataGraph
+    from pyshacl.validator import Validator
+
+    options: dict[str, Any] = {"inference": "none", "advanced": False}
+    if only:
+        options["use_shapes"] = only
+    validator = Validator(DataGraph.from_rdflib(graph), shacl_graph=shapes.graph, options=options)
+    validator.shacl_graph = shapes.shapes_graph  # reuse the shapes harvested once, not per batch
+    conforms, report, _text = validator.run()
+    return [] if conforms else _violations(report, owner)
+
+
+def validate_graph(graph: rdflib.Graph, only: Iterable[str] = (), shapes: Shapes | None = None) -> list[Violation]:
+    """Violations in a small rdflib graph (one record, a test case), optionally against some shapes only."""
+    return _run(graph, shapes or load_shapes(), {}, list(only) or None)
+
+
+def _text(node: Any) -> str | None:
+    return None if node is None else str(node)
+
+
+def _violations(report: rdflib.Graph, owner: dict[Any, str]) -> list[Violation]:
+    def one(s: Any, p: str) -> Any:
+        return report.value(s, URIRef(SH + p))
+
+    out = []
+    # Only the report's own results: those of nested shapes (sh:node ...) hang below them as sh:detail.
+    for r in report.objects(None, URIRef(SH + "result")):
+        focus, value, path = one(r, "focusNode"), one(r, "value"), one(r, "resultPath")
+        trial = owner.get(focus) or (owner.get(value) if value is not None else None)
+        trial = trial or trial_of(str(focus)) or (trial_of(str(value)) if isinstance(value, URIRef) else None)
+        severity = str(one(r, "resultSeverity") or SH + "Violation").removeprefix(SH)
+        shape = one(r, "sourceShape")
+        out.append(Violation(
+            trial=trial,
+            focus=str(focus),
+            path=None if isinstance(path, BNode) else _text(path),  # a complex path (alternative, inverse)
+            value=_text(value),
+            message=str(one(r, "resultMessage") or ""),
+            severity=severity,
+            shape=str(shape) if isinstance(shape, URIRef) else "",
+            constraint=str(one(r, "sourceConstraintComponent") or "").removeprefix(SH),
+        ))
+    out.sort(key=lambda v: (v.trial or "", SEVERITIES.index(v.severity) if v.severity in SEVERITIES else 9,
+                            v.shape, v.focus, v.value or ""))
+    return out
+
+
+def _batches(records: Iterable[RecordTriples], max_records: int, max_triples: int) -> Iterator[list[RecordTriples]]:
+    """Batches of records; two records of one trial (two renderings, two versions) never share a batch,
+    since their graphs together would give the trial two titles."""
+    batch: list[RecordTriples] = []
+    seen: set[str] = set()
+    size = 0
+    for rec in records:
+        if batch and (len(batch) >= max_records or size >= max_triples or (rec.label and rec.label in seen)):
+            yield batch
+            batch, seen, size = [], set(), 0
+        batch.append(rec)
+        size += len(rec.triples)
+        if rec.label:
+            seen.add(rec.label)
+    if batch:
+        yield batch
+
+
+def validate_records(
+    records: Iterable[RecordTriples], shapes: Shapes | None = None, report: ValidationReport | None = None,
+    max_records: int = BATCH_RECORDS, max_triples: int = BATCH_TRIPLES,
+) -> ValidationReport:
+    shapes = shapes or load_shapes()
+    report = report if report is not None else ValidationReport()
+    for batch in _batches(records, max_records, max_triples):
+        report.add(_validate_batch(batch, shapes), len(batch))
+    return report
+
+
+# ------------------------------------------------------------------------------------------ inputs
+def _group_quads(quads: Iterable[Any], terms: _Terms) -> Iterator[RecordTriples]:
+    """Records from a quad stream: one per named graph (the build writes each graph's quads together)."""
+    current: Any = object()
+    rec: RecordTriples | None = None
+    for q in quads:
+        g = q.graph_name
+        if g != current:
+            if rec is not None:
+                yield rec
+                terms.clear()
+            current = g
+            label = trial_of(g.value) if isinstance(g, ox.NamedNode) else None
+            rec = RecordTriples(label, [])
+        rec.triples.append((terms(q.subject), terms(q.predicate), terms(q.object)))  # type: ignore[union-attr]
+    if rec is not None:
+        yield rec
+
+
+def _group_triples(triples: Iterable[Any], terms: _Terms) -> Iterator[RecordTriples]:
+    """Records from a triple stream (N-Triples, Turtle): a new record starts where a subject minted for
+    another trial appears; canonical organisations, people and MeSH nodes stay with the record around them."""
+    rec: RecordTriples | None = None
+    for t in triples:
+        s = t.subject
+        key = trial_of(s.value) if isinstance(s, ox.NamedNode) else None
+        if rec is None or (key is not None and key != rec.label):
+            if rec is not None:
+                yield rec
+                terms.clear()
+            rec = RecordTriples(key, [])
+        rec.triples.append((terms(s), terms(t.predicate), terms(t.object)))
+    if rec is not None:
+        yield rec
+
+
+def _open(path: Path) -> tuple[IO[bytes], ox.RdfFormat]:
+    name = path.name.lower()
+    gz = name.endswith(".gz")
+    suffix = Path(name[:-3] if gz else name).suffix
+    if suffix not in _FORMATS:
+        raise ValueError(f"{path}: cannot tell the RDF format; use .nt, .nq, .ttl or .trig (optionally .gz)")
+    handle: IO[bytes] = gzip.open(path, "rb") if gz else open(path, "rb")  # noqa: SIM115
+    return handle, _FORMATS[suffix]
+
+
+def iter_file_records(path: str | Path) -> Iterator[RecordTriples]:
+    """The records of an RDF file, streamed: never more than one record's triples held at once."""
+    handle, fmt = _open(Path(path))
+    terms = _Terms()
+    with handle:
+        parsed = ox.parse(handle, format=fmt)
+        if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+            yield from _group_quads(parsed, terms)
+        else:
+            yield from _group_triples(parsed, terms)
+
+
+def validate_file(path: str | Path, *, shapes: Shapes | None = None,
+                  report: ValidationReport | None = None) -> ValidationReport:
+    """Validate an N-Triples, N-Quads, Turtle or TriG file (optionally gzipped), record graph by record graph."""
+    return validate_records(iter_file_records(path), shapes, report)
+
+
+def iter_store_records(store_dir: str | Path) -> Iterator[RecordTriples]:
+    """Each named graph of an Oxigraph store folder, one at a time."""
+    store = ox.Store.read_only(str(store_dir))
+    terms = _Terms()
+    for g in sorted(store.named_graphs(), key=lambda n: n.value):
+        label = trial_of(g.value) if isinstance(g, ox.NamedNode) else None
+        triples = [(terms(q.subject), terms(q.predicate), terms(q.object))
+                   for q in store.quads_for_pattern(None, None, None, g)]
+        yield RecordTriples(label, triples)
+        terms.clear()
+
+
+def validate_store(store_dir: str | Path, *, shapes: Shapes | None = None,
+                   report: ValidationReport | None = None) -> ValidationReport:
+    """Validate every named graph of an Oxigraph store folder, in batches of record graphs."""
+    if not Path(store_dir).is_dir():
+        raise ValueError(f"{store_dir}: not an Oxigraph store folder")
+    return validate_records(iter_store_records(store_dir), shapes, report)
+
+
+def validate_graph_text(nt_text: str, label: str | None = None, shapes: Shapes | None = None) -> list[Violation]:
+    """Violations in one record's N-Triples (e.g. ``RecordOut.text`` of a build)."""
+    return RecordValidator(shapes).check(nt_text, label)
+
+
+# ------------------------------------------------------------------------------------------ build hook
+class RecordValidator:
+    """What a build calls per record (``check``) or per group of records (``check_many``).
+
+    Each worker process makes its own; the shapes are loaded once per process."""
+
+    def __init__(self, shapes: Shapes | None = None) -> None:
+        self.shapes = shapes or load_shapes()
+        self._terms = _Terms()
+
+    def _record(self, text: str, label: str | None) -> RecordTriples:
+        t = self._terms
+        triples = [(t(x.subject), t(x.predicate), t(x.object))
+                   for x in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)]
+        return RecordTriples(label, triples)
+
+    def check(self, record_text: str, label: str | None = None) -> list[Violation]:
+        return self.check_many([(record_text, label)])
+
+    def check_many(self, records: Iterable[tuple[str, str | None]]) -> list[Violation]:
+        """Violations of several records' N-Triples, checked in batches (cheaper per record than one by one)."""
+        found: list[Violation] = []
+        report = ValidationReport()
+        validate_records((self._record(text, label) for text, label in records), self.shapes, report)
+        found.extend(report.violations)
+        self._terms.clear()
+        return found
+
+
+SHACL_VIOLATION = "does not conform to"  # the start of a build note for a sh:Violation
+_BUILD_VALIDATOR: RecordValidator | None = None
+
+
+def record_problems(records: list[tuple[str, str | None]], origin: str) -> list[Problem]:
+    """The SHACL results of a build's records as report notes (one validator per worker process)."""
+    global _BUILD_VALIDATOR
+    if _BUILD_VALIDATOR is None:
+        _BUILD_VALIDATOR = RecordValidator()
+    out = []
+    for v in _BUILD_VALIDATOR.check_many(records):
+        what = SHACL_VIOLATION if v.severity == "Violation" else f"SHACL {v.severity.lower()}:"
+        value = f" (value {compact(v.value)})" if v.value is not None else ""
+        out.append(Problem(origin, v.trial, compact(v.path) or None,
+                           f"{what} {v.shape_name}: {v.message}{value}", "note"))
+    return out
+
+
+def not_conforming(problems: Iterable[Problem]) -> int:
+    """How many records the build's notes say do not conform to the shapes."""
+    return len({p.record for p in problems if p.message.startswith(SHACL_VIOLATION)})
+
+
+def iter_violations(report: ValidationReport, severities: Iterable[str] = SEVERITIES,
+                    key: Callable[[Violation], Any] | None = None) -> Iterator[Violation]:
+    """The report's results of the given severities (worst first by default)."""
+    wanted = set(severities)
+    found = [v for v in report.violations if v.severity in wanted]
+    order = key or (lambda v: (SEVERITIES.index(v.severity) if v.severity in SEVERITIES else 9, v.trial or ""))
+    yield from sorted(found, key=order)
+
+
+_PREFIXES = {
+    "https://w3id.org/trialkg/shapes#": "tkgs:",
+    "https://w3id.org/trialkg/ontology#": "tkg:",
+    "https://w3id.org/trialkg/code/": "code:",
+    "https://w3id.org/trialkg/trial/": "trial:",
+    "https://schema.org/": "schema:",
+    "http://purl.org/dc/terms/": "dcterms:",
+    "http://www.w3.org/2004/02/skos/core#": "skos:",
+    "http://www.w3.org/ns/prov#": "prov:",
+    "http://www.w3.org/2000/01/rdf-schema#": "rdfs:",
+    "http://id.nlm.nih.gov/mesh/vocab#": "meshv:",
+    "http://id.nlm.nih.gov/mesh/": "mesh:",
+    "https://clinicaltrials.gov/study/": "ctgov:",
+    "https://pubmed.ncbi.nlm.nih.gov/": "pubmed:",
+}
+
+
+def compact(iri: str | None) -> str:
+    """A shorter form of a TrialKG, schema.org, MeSH ... IRI for people to read (``tkg:phase``)."""
+    if not iri:
+        return ""
+    for ns, prefix in _PREFIXES.items():
+        if iri.startswith(ns):
+            return prefix + iri[len(ns):]
+    return iri
