@@ -1,0 +1,616 @@
+"""Network: the sponsor and collaborator network of the trials in a graph, and the measures researchers report.
+
+Who sponsored or collaborated on which trial comes out of the RDF through SPARQL (never from the source
+records), with every filter applied inside the query; networkx builds the organisation network and the
+organisation–investigator and trial–organisation views, computes degree, betweenness, PageRank,
+components, Louvain communities, bridges and articulation points; the writers give GraphML, GEXF, CSV and a
+JSON summary. The same graph always gives the same files: nodes and edges are added in sorted order and
+every random step (Louvain, betweenness sampling) has a fixed seed.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import random
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pyoxigraph
+
+from kg.codes import SCHEMES, code_iri
+from kg.identity import MESH_PREFIX, TRIAL_PREFIX
+from kg.vocab import NAMESPACES
+
+# Node roles in the networks; SITE only when sites are asked for.
+LEAD, COLLABORATOR, SITE = "LEAD_SPONSOR", "COLLABORATOR", "SITE"
+LIST_SEP = "|"  # GraphML and GEXF take scalar attributes only: lists are joined with this
+DEFAULT_SEED = 42
+DEFAULT_TOP = 30
+TOP_IN_SUMMARY = 20
+COMMUNITIES_IN_SUMMARY = 50  # the largest; every node still carries its community id
+EXACT_BETWEENNESS_LIMIT = 1000  # nodes; above this betweenness is estimated from sampled sources
+DEFAULT_BETWEENNESS_SAMPLES = 100  # the GUIDE measured k=100 at 10 s on a 22k-node sponsor network
+PAGERANK_ALPHA, PAGERANK_TOL, PAGERANK_MAX_ITER = 0.85, 1.0e-9, 200
+FLOAT_DIGITS = 8  # floats in the outputs are rounded, so a last-bit difference never changes a file
+MEASURES = ("degree", "weighted_degree", "betweenness", "pagerank", "trials")
+
+# ClinicalTrials.gov agency classes grouped into the sectors of the industry–academia mix. "OTHER" is the
+# class the registry gives universities, hospitals and foundations.
+SECTOR_OF_CLASS = {
+    "INDUSTRY": "industry",
+    "OTHER": "academic",
+    "NIH": "government",
+    "FED": "government",
+    "OTHER_GOV": "government",
+    "NETWORK": "network",
+    "INDIV": "individual",
+    "AMBIG": "unknown",
+    "UNKNOWN": "unknown",
+}
+SECTORS = ("industry", "academic", "government", "network", "individual", "unknown")
+
+_DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_PREFIXES = "".join(f"PREFIX {p}: <{NAMESPACES[p]}>\n" for p in ("tkg", "schema", "meshv", "rdf"))
+
+
+# ------------------------------------------------------------------------------------------ options
+@dataclass(frozen=True)
+class Filters:
+    """Which trials (and which organisations) the network is built from; empty means no restriction."""
+
+    mesh: tuple[str, ...] = ()  # MeSH descriptor UIs: trials with one of them or a narrower one
+    intervention_types: tuple[str, ...] = ()
+    phases: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    start_from: str | None = None  # YYYY, YYYY-MM or YYYY-MM-DD, inclusive
+    start_to: str | None = None  # inclusive: "2020" takes every start date in 2020
+    agency_classes: tuple[str, ...] = ()  # keeps the organisations whose participation has one of these
+
+    def __post_init__(self) -> None:
+        for scheme, values in (("intervention-type", self.intervention_types), ("phase", self.phases),
+                               ("status", self.statuses), ("agency-class", self.agency_classes)):
+            unknown = sorted(set(values) - set(SCHEMES[scheme]))
+            if unknown:
+                raise ValueError(f"unknown {scheme} {unknown}: use one of {', '.join(SCHEMES[scheme])}")
+        for name in ("start_from", "start_to"):
+            value = getattr(self, name)
+            if value is not None and not _DATE_RE.match(value):
+                raise ValueError(f"{name.replace('_', '-')} must be YYYY, YYYY-MM or YYYY-MM-DD, not {value!r}")
+        object.__setattr__(self, "mesh", tuple(_mesh_ui(m) for m in self.mesh))
+
+    def describe(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items() if v}
+
+
+def _mesh_ui(value: str) -> str:
+    from kg.mesh import normalise_ui  # the index is only loaded when a MeSH filter is given
+
+    ui = normalise_ui(value)
+    if ui is None:
+        raise ValueError(f"not a MeSH descriptor UI: {value!r} (give e.g. D003920)")
+    return ui
+
+
+@dataclass(frozen=True)
+class NetworkOptions:
+    sites: bool = False  # site facilities as nodes too, linked to the trial's sponsor and collaborators
+    seed: int = DEFAULT_SEED
+    top: int = DEFAULT_TOP  # organisations in the picture
+    betweenness_samples: int | None = None  # None: exact up to EXACT_BETWEENNESS_LIMIT nodes, else sampled
+    picture: bool = True
+
+
+# ------------------------------------------------------------------------------------------ SPARQL
+def _values(var: str, iris: Iterable[str]) -> str:
+    return f"VALUES ?{var} {{ {' '.join(f'<{i}>' for i in iris)} }}\n"
+
+
+def trial_pattern(f: Filters) -> str:
+    """The graph pattern binding ?t to the trials that pass the filters."""
+    parts: list[str] = []
+    if f.mesh:
+        # Anchored on the given descriptor: Oxigraph walks broader* from the bound end, which is fast.
+        alts = [f"{{ ?d meshv:broaderDescriptor* <{MESH_PREFIX}{ui}> }}" for ui in f.mesh]
+        parts.append(" UNION ".join(alts) + "\n?t tkg:conditionMesh ?d .\n")
+    if f.phases:
+        parts.append(_values("phase", (code_iri("phase", p) for p in f.phases)) + "?t tkg:phase ?phase .\n")
+    if f.statuses:
+        parts.append(_values("status", (code_iri("status", s) for s in f.statuses))
+                     + "?t tkg:overallStatus ?status .\n")
+    if f.intervention_types:
+        parts.append(_values("ivType", (code_iri("intervention-type", v) for v in f.intervention_types))
+                     + "?iv tkg:interventionType ?ivType .\n?t tkg:intervention ?iv .\n")
+    if f.start_from or f.start_to:
+        # Dates are xsd:date, gYearMonth or gYear; comparing the same-length prefix of the lexical form
+        # orders all three (a month-precision date counts from the month's first day).
+        tests = []
+        if f.start_from:
+            tests.append(f'SUBSTR(STR(?start), 1, {len(f.start_from)}) >= "{f.start_from}"')
+        if f.start_to:
+            tests.append(f'SUBSTR(STR(?start), 1, {len(f.start_to)}) <= "{f.start_to}"')
+        parts.append(f"?t tkg:startDate ?start . FILTER({' && '.join(tests)})\n")
+    if not parts:
+        return ""  # every trial: the queries' GRAPH blocks bind ?t themselves
+    return "{ SELECT DISTINCT ?t WHERE {\n" + "".join(parts) + "?t a tkg:ClinicalStudy .\n} }\n"
+
+
+def participation_query(f: Filters) -> str:
+    """One row per lead-sponsor or collaborator mention on a filtered trial."""
+    roles = _values("role", (code_iri("role", r) for r in (LEAD, COLLABORATOR)))
+    agency = _values("class", (code_iri("agency-class", c) for c in f.agency_classes)) if f.agency_classes else ""
+    klass = "?p tkg:agencyClass ?class ." if f.agency_classes else "OPTIONAL { ?p tkg:agencyClass ?class }"
+    return (f"{_PREFIXES}SELECT ?t ?org ?role ?name ?class WHERE {{\n{trial_pattern(f)}"
+            f"GRAPH ?g {{\n{roles}?p tkg:role ?role .\n?t tkg:participation ?p .\n"
+            f"?p tkg:resolvesTo ?org ; tkg:nameAsRegistered ?name .\n{agency}{klass}\n}} }}")
+
+
+def site_query(f: Filters) -> str:
+    return (f"{_PREFIXES}SELECT DISTINCT ?t ?org ?name WHERE {{\n{trial_pattern(f)}"
+            "GRAPH ?g { ?t tkg:site ?s . ?s tkg:facility ?org ; schema:name ?name . }\n}")
+
+
+def country_query(f: Filters) -> str:
+    return (f"{_PREFIXES}SELECT DISTINCT ?t ?country WHERE {{\n{trial_pattern(f)}"
+            "GRAPH ?g { ?t tkg:site ?s . ?s schema:addressCountry ?country . }\n}")
+
+
+def investigator_query(f: Filters) -> str:
+    return (f"{_PREFIXES}SELECT DISTINCT ?t ?person ?name ?org WHERE {{\n{trial_pattern(f)}"
+            "GRAPH ?g { ?t tkg:participation ?p . ?p tkg:resolvesTo ?person . ?person schema:affiliation ?org .\n"
+            "?p tkg:nameAsRegistered ?name . }\n}")
+
+
+def trial_query(f: Filters) -> str:
+    return (f"{_PREFIXES}SELECT ?t ?title ?status ?start ?phase WHERE {{\n{trial_pattern(f)}"
+            "GRAPH ?g { ?t a tkg:ClinicalStudy .\n"
+            "OPTIONAL { ?t schema:name ?title } OPTIONAL { ?t tkg:overallStatus ?status }\n"
+            "OPTIONAL { ?t tkg:startDate ?start } OPTIONAL { ?t tkg:phase ?phase } }\n}")
+
+
+# ------------------------------------------------------------------------------------------ extraction
+@dataclass
+class OrgFacts:
+    """What the graph says about one canonical organisation, over the filtered trials."""
+
+    names: Counter[str] = field(default_factory=Counter)
+    classes: Counter[str] = field(default_factory=Counter)
+    roles: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # role -> trial ids
+
+
+@dataclass
+class Extract:
+    """The rows the SPARQL queries gave, grouped: everything the networks are built from."""
+
+    orgs: dict[str, OrgFacts] = field(default_factory=lambda: defaultdict(OrgFacts))
+    trial_orgs: dict[str, dict[str, set[str]]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(set)))
+    countries: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # trial -> countries
+    trials: dict[str, dict[str, str]] = field(default_factory=dict)  # trial -> title, status, start, phases
+    people: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))  # person -> names
+    person_orgs: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    org_names_elsewhere: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+
+
+def trial_id(iri: str) -> str:
+    """NCT id for a ClinicalTrials.gov trial IRI, else the minted trial path."""
+    if iri.startswith(TRIAL_PREFIX):
+        return iri[len(TRIAL_PREFIX):]
+    return iri.split("/trial/", 1)[-1]
+
+
+def _code(iri: str) -> str:
+    return iri.rsplit("/", 1)[-1]
+
+
+def _rows(store: pyoxigraph.Store, query: str) -> Iterator[Any]:
+    yield from store.query(query, use_default_graph_as_union=True)  # type: ignore[misc]
+
+
+def extract(store: pyoxigraph.Store, filters: Filters = Filters(), sites: bool = False) -> Extract:
+    """Run all the network's SPARQL queries: the organisation network's, then the bipartite views'."""
+    ex = extract_orgs(store, filters, sites)
+    extract_views(store, filters, ex)
+    return ex
+
+
+def extract_orgs(store: pyoxigraph.Store, filters: Filters = Filters(), sites: bool = False) -> Extract:
+    """Sponsors, collaborators (and sites) of the filtered trials, and their trials' countries."""
+    ex = Extract()
+    for row in _rows(store, participation_query(filters)):
+        tid, org = trial_id(row["t"].value), row["org"].value
+        role = _code(row["role"].value)
+        facts = ex.orgs[org]
+        facts.roles[role].add(tid)
+        facts.names[row["name"].value] += 1
+        if row["class"] is not None:
+            facts.classes[_code(row["class"].value)] += 1
+        ex.trial_orgs[tid][org].add(role)
+    if sites and not filters.agency_classes:  # sites have no agency class, so a class filter leaves them out
+        for row in _rows(store, site_query(filters)):
+            tid, org = trial_id(row["t"].value), row["org"].value
+            if tid not in ex.trial_orgs:
+                continue  # a trial with no sponsor in the network gives its sites nobody to link to
+            facts = ex.orgs[org]
+            facts.roles[SITE].add(tid)
+            facts.names[row["name"].value] += 1
+            ex.trial_orgs[tid][org].add(SITE)
+    for row in _rows(store, country_query(filters)):
+        tid = trial_id(row["t"].value)
+        if tid in ex.trial_orgs:
+            ex.countries[tid].add(row["country"].value)
+    return ex
+
+
+def extract_views(store: pyoxigraph.Store, filters: Filters, ex: Extract) -> None:
+    """Add what the bipartite views need: the trials' titles, statuses, dates, phases and investigators."""
+    phases: dict[str, set[str]] = defaultdict(set)
+    for row in _rows(store, trial_query(filters)):
+        tid = trial_id(row["t"].value)
+        if tid not in ex.trial_orgs:
+            continue
+        info = ex.trials.setdefault(tid, {"title": "", "status": "", "start": ""})
+        for key in ("title", "status", "start"):
+            if row[key] is not None and not info[key]:
+                info[key] = _code(row[key].value) if key == "status" else row[key].value
+        if row["phase"] is not None:
+            phases[tid].add(_code(row["phase"].value))
+    for tid, info in ex.trials.items():
+        info["phases"] = LIST_SEP.join(sorted(phases[tid]))
+    for row in _rows(store, investigator_query(filters)):
+        tid = trial_id(row["t"].value)
+        if tid not in ex.trial_orgs:
+            continue
+        person, org = row["person"].value, row["org"].value
+        ex.people[person][row["name"].value] += 1
+        ex.person_orgs[(person, org)].add(tid)
+
+
+# ------------------------------------------------------------------------------------------ networks
+def _preferred(names: Counter[str]) -> str:
+    """The most used registered name; ties go to the alphabetically first, so the choice is stable."""
+    return min(names.items(), key=lambda kv: (-kv[1], kv[0]))[0] if names else ""
+
+
+def _joined(values: Iterable[str]) -> str:
+    return LIST_SEP.join(sorted(set(values)))
+
+
+def org_network(ex: Extract) -> nx.Graph:
+    """Organisations as nodes, an edge for every two that share a trial, weighted by shared trials.
+
+    Sites (when extracted) are linked to the trial's lead sponsor and collaborators but not to each other:
+    a 400-site trial would otherwise add an 80,000-edge clique of places that never worked together.
+    """
+    g = nx.Graph()
+    for org in sorted(ex.orgs):
+        facts = ex.orgs[org]
+        trials = set().union(*facts.roles.values())
+        countries = set().union(*(ex.countries.get(t, set()) for t in trials))
+        attrs: dict[str, Any] = {
+            "label": _preferred(facts.names),
+            "name_variants": _joined(facts.names),
+            "n_name_variants": len(facts.names),
+            "agency_class": _preferred(facts.classes),
+            "agency_classes": _joined(facts.classes),
+            "sector": SECTOR_OF_CLASS.get(_preferred(facts.classes), "unknown"),
+            "trials": len(trials),
+            "trials_as_lead": len(facts.roles.get(LEAD, ())),
+            "trials_as_collaborator": len(facts.roles.get(COLLABORATOR, ())),
+            "countries": _joined(countries),
+            "n_countries": len(countries),
+        }
+        if SITE in facts.roles:
+            attrs["trials_as_site"] = len(facts.roles[SITE])
+        g.add_node(org, **attrs)
+    shared: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for tid, members in ex.trial_orgs.items():
+        orgs = sorted(members)
+        for i, a in enumerate(orgs):
+            for b in orgs[i + 1:]:
+                if members[a] == {SITE} and members[b] == {SITE}:
+                    continue
+                shared[(a, b)].add(tid)
+    for a, b in sorted(shared):
+        trials = shared[(a, b)]
+        g.add_edge(a, b, weight=len(trials), trials=_joined(trials))
+    return g
+
+
+def org_investigator_network(ex: Extract) -> nx.Graph:
+    """Bipartite view: people and the organisations they are affiliated with, weighted by shared trials."""
+    g = nx.Graph()
+    orgs = sorted({org for _, org in ex.person_orgs})
+    for org in orgs:
+        facts = ex.orgs.get(org)
+        label = _preferred(facts.names) if facts else org.rsplit("/", 1)[-1]
+        g.add_node(org, label=label, kind="organisation", bipartite=0, in_org_network=facts is not None)
+    for person in sorted(ex.people):
+        g.add_node(person, label=_preferred(ex.people[person]), kind="person", bipartite=1,
+                   name_variants=_joined(ex.people[person]), in_org_network=False)
+    for person, org in sorted(ex.person_orgs):
+        trials = ex.person_orgs[(person, org)]
+        g.add_edge(org, person, weight=len(trials), trials=_joined(trials))
+    return g
+
+
+def trial_org_network(ex: Extract, orgs: nx.Graph) -> nx.Graph:
+    """Bipartite view: trials and the organisations on them, the edge naming the roles."""
+    g = nx.Graph()
+    for org in orgs:
+        g.add_node(org, label=orgs.nodes[org]["label"], kind="organisation", bipartite=0,
+                   agency_class=orgs.nodes[org]["agency_class"])
+    for tid in sorted(ex.trial_orgs):
+        info = ex.trials.get(tid, {})
+        g.add_node(tid, label=tid, kind="trial", bipartite=1, title=info.get("title", ""),
+                   status=info.get("status", ""), start=info.get("start", ""), phases=info.get("phases", ""),
+                   countries=_joined(ex.countries.get(tid, ())))
+        for org in sorted(ex.trial_orgs[tid]):
+            g.add_edge(tid, org, roles=_joined(ex.trial_orgs[tid][org]))
+    return g
+
+
+# ------------------------------------------------------------------------------------------ measures
+def pagerank(g: nx.Graph, weight: str = "weight") -> dict[str, float]:
+    """Weighted PageRank by power iteration (networkx's own needs scipy, which TrialKG does not)."""
+    n = g.number_of_nodes()
+    if n == 0:
+        return {}
+    nodes = list(g)
+    index = {u: i for i, u in enumerate(nodes)}
+    # Each node's out-links as (neighbour index, share of its weight): the loop below is then plain arithmetic.
+    links: list[list[tuple[int, float]]] = []
+    for u in nodes:
+        total = sum(d.get(weight, 1) for d in g[u].values())
+        links.append([(index[v], d.get(weight, 1) / total) for v, d in g[u].items()] if total else [])
+    dangling_nodes = [i for i, out in enumerate(links) if not out]
+    rank = [1.0 / n] * n
+    for _ in range(PAGERANK_MAX_ITER):
+        base = (1.0 - PAGERANK_ALPHA) / n + PAGERANK_ALPHA * sum(rank[i] for i in dangling_nodes) / n
+        new = [base] * n
+        for i, out in enumerate(links):
+            r = PAGERANK_ALPHA * rank[i]
+            for j, share in out:
+                new[j] += r * share
+        err = sum(abs(a - b) for a, b in zip(new, rank, strict=True))
+        rank = new
+        if err < n * PAGERANK_TOL:
+            break
+    return dict(zip(nodes, rank, strict=True))
+
+
+def betweenness(g: nx.Graph, samples: int | None, seed: int) -> tuple[dict[str, float], dict[str, Any]]:
+    """Exact betweenness for small graphs, else estimated from ``samples`` sources drawn with ``seed``."""
+    n = g.number_of_nodes()
+    k = samples if samples is not None else (None if n <= EXACT_BETWEENNESS_LIMIT else DEFAULT_BETWEENNESS_SAMPLES)
+    if k is None or k >= n:
+        return nx.betweenness_centrality(g, normalized=True), {"method": "exact"}
+    return (nx.betweenness_centrality(g, k=k, normalized=True, seed=random.Random(seed)),
+            {"method": "sampled", "samples": k, "seed": seed})
+
+
+def _ranked_groups(groups: Iterable[Iterable[str]]) -> list[list[str]]:
+    """Groups as sorted lists, largest first, ties by first member: stable ids for components and communities."""
+    return sorted((sorted(c) for c in groups), key=lambda c: (-len(c), c[0]))
+
+
+def analyse(g: nx.Graph, options: NetworkOptions = NetworkOptions()) -> dict[str, Any]:
+    """Compute the measures, store them as node/edge attributes, and return the summary."""
+    between, between_how = betweenness(g, options.betweenness_samples, options.seed)
+    rank = pagerank(g)
+    components = _ranked_groups(nx.connected_components(g))
+    communities = _ranked_groups(nx.community.louvain_communities(g, weight="weight", seed=options.seed)) if g else []
+    cuts = set(nx.articulation_points(g))
+    bridges = {tuple(sorted(e)) for e in nx.bridges(g)}
+    for i, comp in enumerate(components):
+        for u in comp:
+            g.nodes[u]["component"] = i
+    for i, comm in enumerate(communities):
+        for u in comm:
+            g.nodes[u]["community"] = i
+    for u, data in g.nodes(data=True):
+        data["degree"] = g.degree(u)
+        data["weighted_degree"] = g.degree(u, weight="weight")
+        data["betweenness"] = round(between.get(u, 0.0), FLOAT_DIGITS)
+        data["pagerank"] = round(rank.get(u, 0.0), FLOAT_DIGITS)
+        data["articulation_point"] = u in cuts
+    for a, b, data in g.edges(data=True):
+        data["bridge"] = tuple(sorted((a, b))) in bridges
+    trials = {t for _, _, d in g.edges(data=True) for t in d["trials"].split(LIST_SEP)}
+    return {
+        "counts": {
+            "organisations": g.number_of_nodes(),
+            "edges": g.number_of_edges(),
+            "trials_on_edges": len(trials),
+            "isolated_organisations": sum(1 for u in g if g.degree(u) == 0),
+            "components": len(components),
+            "largest_component": len(components[0]) if components else 0,
+            "communities": len(communities),
+            "bridges": len(bridges),
+            "articulation_points": len(cuts),
+            "density": round(nx.density(g), FLOAT_DIGITS) if g.number_of_nodes() > 1 else 0.0,
+        },
+        "betweenness": between_how,
+        "louvain": {"seed": options.seed, "weight": "weight",
+                    "modularity": round(nx.community.modularity(g, communities, weight="weight"), FLOAT_DIGITS)
+                    if g.number_of_edges() else 0.0},
+        "top": top_table(g),
+        "communities": community_mix(g, communities[:COMMUNITIES_IN_SUMMARY]),
+    }
+
+
+def top_table(g: nx.Graph, n: int = TOP_IN_SUMMARY) -> dict[str, list[dict[str, Any]]]:
+    """The top ``n`` organisations on each measure (ties by IRI, so the order is stable)."""
+    table = {}
+    for measure in MEASURES:
+        ranked = sorted(g.nodes(data=True), key=lambda nd: (-nd[1][measure], nd[0]))[:n]
+        table[measure] = [{"org": u, "label": d["label"], "agency_class": d["agency_class"], "value": d[measure]}
+                          for u, d in ranked]
+    return table
+
+
+def community_mix(g: nx.Graph, communities: list[list[str]], n_members: int = 5) -> list[dict[str, Any]]:
+    """Each community's size, agency classes and industry–academia mix, with its most central members."""
+    out = []
+    for i, members in enumerate(communities):
+        sectors = Counter(g.nodes[u]["sector"] for u in members)
+        classes = Counter(g.nodes[u]["agency_class"] or "UNKNOWN" for u in members)
+        size = len(members)
+        top = sorted(members, key=lambda u: (-g.nodes[u]["pagerank"], u))[:n_members]
+        industry, academic = sectors.get("industry", 0), sectors.get("academic", 0)
+        out.append({
+            "id": i,
+            "size": size,
+            "agency_classes": dict(sorted(classes.items())),
+            "sectors": {s: sectors[s] for s in SECTORS if sectors.get(s)},
+            "industry_share": round(industry / size, 4),
+            "academic_share": round(academic / size, 4),
+            "mix": _mix(industry, academic, size),
+            "top": [g.nodes[u]["label"] for u in top],
+        })
+    return out
+
+
+def _mix(industry: int, academic: int, size: int) -> str:
+    if industry and academic:
+        return "industry-academic"
+    if industry:
+        return "industry only" if industry == size else "industry and other"
+    if academic:
+        return "academic only" if academic == size else "academic and other"
+    return "other"
+
+
+# ------------------------------------------------------------------------------------------ writers
+NODE_COLUMNS = ("org", "label", "agency_class", "sector", "trials", "trials_as_lead", "trials_as_collaborator",
+                "trials_as_site", "degree", "weighted_degree", "betweenness", "pagerank", "component",
+                "community", "articulation_point", "n_countries", "countries", "n_name_variants", "name_variants")
+EDGE_COLUMNS = ("source", "target", "source_label", "target_label", "weight", "bridge", "trials")
+OUTPUT_FILES = {
+    "graphml": "network.graphml", "gexf": "network.gexf", "nodes": "nodes.csv", "edges": "edges.csv",
+    "top": "top.csv", "summary": "summary.json", "picture": "network.png",
+    "org_investigator": "org-investigator.graphml", "trial_org": "trial-org.graphml",
+    "trial_org_gexf": "trial-org.gexf", "org_investigator_gexf": "org-investigator.gexf",
+}
+
+
+def write_gexf(g: nx.Graph, path: Path) -> None:
+    """GEXF without networkx's lastmodifieddate, so the same graph gives the same file on any day."""
+    text = "\n".join(nx.generate_gexf(g))
+    text = re.sub(r' lastmodifieddate="[^"]*"', "", text, count=1)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def write_csvs(g: nx.Graph, out: Path) -> None:
+    with (out / OUTPUT_FILES["nodes"]).open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(NODE_COLUMNS)
+        for u, d in g.nodes(data=True):
+            w.writerow([u] + [d.get(c, 0 if c == "trials_as_site" else "") for c in NODE_COLUMNS[1:]])
+    with (out / OUTPUT_FILES["edges"]).open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(EDGE_COLUMNS)
+        for a, b, d in g.edges(data=True):
+            w.writerow([a, b, g.nodes[a]["label"], g.nodes[b]["label"], d["weight"], d["bridge"], d["trials"]])
+
+
+def write_top(summary: dict[str, Any], path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(("measure", "rank", "org", "label", "agency_class", "value"))
+        for measure, rows in summary["top"].items():
+            for rank, r in enumerate(rows, start=1):
+                w.writerow((measure, rank, r["org"], r["label"], r["agency_class"], r["value"]))
+
+
+@dataclass
+class Networks:
+    orgs: nx.Graph
+    org_investigator: nx.Graph
+    trial_org: nx.Graph
+    summary: dict[str, Any]
+
+
+def build_networks(store: pyoxigraph.Store, filters: Filters = Filters(),
+                   options: NetworkOptions = NetworkOptions()) -> Networks:
+    """Extract, build the three graphs and analyse the organisation network."""
+    ex = extract(store, filters, sites=options.sites)
+    orgs = org_network(ex)
+    summary: dict[str, Any] = {"filters": filters.describe(), "sites": options.sites}
+    summary.update(analyse(orgs, options))
+    summary["counts"]["trials"] = len(ex.trial_orgs)
+    inv = org_investigator_network(ex)
+    summary["counts"]["investigators"] = sum(1 for _, d in inv.nodes(data=True) if d["kind"] == "person")
+    return Networks(orgs, inv, trial_org_network(ex, orgs), summary)
+
+
+def write_outputs(nets: Networks, out: Path, options: NetworkOptions = NetworkOptions()) -> dict[str, Path]:
+    """Every output file into the folder ``out``; returns what was written."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {k: out / v for k, v in OUTPUT_FILES.items()}
+    nx.write_graphml(nets.orgs, paths["graphml"])
+    write_gexf(nets.orgs, paths["gexf"])
+    nx.write_graphml(nets.org_investigator, paths["org_investigator"])
+    write_gexf(nets.org_investigator, paths["org_investigator_gexf"])
+    nx.write_graphml(nets.trial_org, paths["trial_org"])
+    write_gexf(nets.trial_org, paths["trial_org_gexf"])
+    write_csvs(nets.orgs, out)
+    write_top(nets.summary, paths["top"])
+    paths["summary"].write_text(json.dumps(nets.summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if options.picture:
+        from kg.network_plot import draw  # matplotlib only when a picture is asked for
+
+        draw(nets.orgs, paths["picture"], top=options.top, summary=nets.summary)
+    else:
+        del paths["picture"]
+    return paths
+
+
+# ------------------------------------------------------------------------------------------ input
+_FILE_FORMATS = {
+    ".nq": pyoxigraph.RdfFormat.N_QUADS, ".nt": pyoxigraph.RdfFormat.N_TRIPLES,
+    ".ttl": pyoxigraph.RdfFormat.TURTLE, ".trig": pyoxigraph.RdfFormat.TRIG,
+}
+
+
+_QUAD_FORMATS = {pyoxigraph.RdfFormat.N_QUADS, pyoxigraph.RdfFormat.TRIG}
+DEFAULT_GRAPH_NAME = "https://w3id.org/trialkg/graph/loaded-file"
+
+
+def open_graph(file: Path | None = None, store: Path | None = None) -> pyoxigraph.Store:
+    """An RDF file (.nq .nt .ttl .trig, optionally .gz) loaded in memory, or an Oxigraph store read-only."""
+    if (file is None) == (store is None):
+        raise ValueError("give an RDF file or a store folder, not both")
+    if store is not None:
+        if not Path(store).is_dir():
+            raise ValueError(f"no Oxigraph store at {store}")
+        return pyoxigraph.Store.read_only(str(store))
+    assert file is not None
+    gz = file.suffix == ".gz"
+    suffix = Path(file.stem).suffix if gz else file.suffix
+    if suffix not in _FILE_FORMATS:
+        raise ValueError(f"unknown RDF format {file.name!r}: use .nq, .nt, .ttl or .trig (optionally .gz)")
+    graph = pyoxigraph.Store()
+    fmt = _FILE_FORMATS[suffix]
+    # The queries match each trial inside its record's named graph (GRAPH ?g: faster than the union),
+    # so triples of a format without graphs go into one named graph.
+    into = {} if fmt in _QUAD_FORMATS else {"to_graph": pyoxigraph.NamedNode(DEFAULT_GRAPH_NAME)}
+    if gz:
+        with gzip.open(file, "rb") as f:
+            graph.bulk_load(f, format=fmt, **into)
+    else:
+        graph.bulk_load(path=str(file), format=fmt, **into)
+    return graph
+
+
+def run(file: Path | None, store: Path | None, out: Path, filters: Filters = Filters(),
+        options: NetworkOptions = NetworkOptions()) -> Networks:
+    """What ``kg network`` does: open, extract, build, analyse, write."""
+    nets = build_networks(open_graph(file, store), filters, options)
+    write_outputs(nets, out, options)
+    return nets
