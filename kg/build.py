@@ -34,7 +34,7 @@ class BuildOptions:
     jobs: int = 1  # worker processes for parsing and mapping; 0 means one per core
     progress: bool = False  # a progress bar on stderr
     mesh: MeshIndex | None = None  # None: the default index (user-imported or shipped)
-    resolve: bool = True  # add the cross-record resolution graph (kg.resolve) over the whole build
+    resolve: bool = False  # add the cross-record resolution graph (kg.resolve) over the whole build
     resolution_config: tuple[str, ...] = ()  # override files: vetoed pairs, disabled alias rows
     validate: bool = False  # check each record against shapes/ in the workers (kg.validate); results are notes
 

@@ -103,14 +103,15 @@ def fetch(nct_ids: tuple[str, ...], output: Path, cond: str | None, term: str | 
 @click.option("--enrich", is_flag=True, help="Then add the cited PubMed articles (see kg enrich).")
 @click.option("--resolution-config", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Organisation-resolution overrides (vetoed pairs, disabled alias rows); repeatable.")
-@click.option("--no-resolve", is_flag=True, help="Leave out the cross-record resolution graph.")
+@click.option("--resolve", is_flag=True,
+              help="Add the cross-record organisation/person resolution graph (see kg orgs; costs time).")
 @click.option("--validate/--no-validate", default=True, show_default=True,
               help="Check each record against the SHACL shapes as it is built (see kg validate).")
 def build(paths: tuple[Path, ...], output: str | None, store: Path | None, base: str, jobs: int,
           report_file: Path | None, progress: bool | None, fetch_ids: tuple[str, ...], fetch_dir: Path | None,
           cond: str | None, term: str | None, sponsor: str | None, status: tuple[str, ...], since: str | None,
           ctgov_api: str | None, refresh: bool, enrich: bool, resolution_config: tuple[str, ...],
-          no_resolve: bool, validate: bool) -> None:
+          resolve: bool, validate: bool) -> None:
     """Build the graph of the trial records under PATHS (files or folders, read recursively).
 
     Reads ClinicalTrials.gov API v2 JSON in every form (one study, ctg-studies.json arrays, API search
@@ -142,7 +143,7 @@ def build(paths: tuple[Path, ...], output: str | None, store: Path | None, base:
             _fail(str(e))
     show = sys.stderr.isatty() if progress is None else progress
     report = run_build(paths, output, store=store, options=BuildOptions(
-        base=base, jobs=jobs, progress=show, resolve=not no_resolve, resolution_config=resolution_config,
+        base=base, jobs=jobs, progress=show, resolve=resolve, resolution_config=resolution_config,
         validate=validate))
     _print_problems(report)
     if report_file:

@@ -7,22 +7,19 @@ finds them in either place, so a non-editable ``pip install .`` works like a che
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
-_SOURCE_ROOT = Path(__file__).resolve().parent.parent
+_PACKAGE = Path(__file__).resolve().parent
+_SOURCE_ROOT = _PACKAGE.parent
 
 
 @cache
 def resource_dir(name: str) -> Path:
     """The folder of ``ontology``, ``shapes`` or ``queries``."""
-    try:
-        found = Path(str(resources.files(f"kg.{name}")))
-        if found.is_dir():
-            return found
-    except ModuleNotFoundError:
-        pass
-    candidate = _SOURCE_ROOT / name
+    installed = _PACKAGE / name  # site-packages/kg/ontology after a (non-editable) pip install
+    if installed.is_dir():
+        return installed
+    candidate = _SOURCE_ROOT / name  # a checkout or an editable install
     if candidate.is_dir():
         return candidate
     raise FileNotFoundError(f"TrialKG data folder {name!r} not found; is the package installed completely?")

@@ -90,7 +90,7 @@ class Spool:
 
 def _lines_with_graph(graph: str, data: bytes) -> bytes:
     g = f" <{graph}> .\n".encode()
-    return b"".join(line[:-2] + g for line in data.splitlines(keepends=True))
+    return b"".join(line[:-3] + g for line in data.splitlines(keepends=True))
 
 
 def write_spool(spool: Spool, output: str, keep: set[int] | None = None) -> None:

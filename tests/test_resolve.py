@@ -239,3 +239,17 @@ def test_the_build_reads_the_same_contexts_from_its_record_graphs(sample_nq: Pat
     from_records, _ = R.contexts_from_records(chunks)
     assert [(o.iri, set(o.names), o.trials, o.cities, o.classes) for o in from_records] == \
         [(o.iri, set(o.names), o.trials, o.cities, o.classes) for o in R.org_contexts(store)]
+
+
+def test_kg_build_resolve_adds_the_resolution_graph(tmp_path: Path) -> None:
+    """End to end: kg build --resolve writes merges in {base}graph/resolution, not in the record graphs."""
+    data = Path(__file__).parent / "data"
+    out = tmp_path / "g.nq"
+    result = CliRunner().invoke(main, ["build", str(data / "ctgov_v2" / "studies"), str(data / "ctgov_xml"),
+                                       "-o", str(out), "--resolve", "--no-validate"])
+    assert result.exit_code in (0, 1), result.output  # ctgov_xml/SOURCES.md is not a record
+    resolution = "<https://w3id.org/trialkg/graph/resolution> .\n"
+    lines = out.read_text(encoding="utf-8").splitlines(keepends=True)
+    merges = [line for line in lines if "owl#sameAs" in line and "/org/" in line]
+    assert merges and all(line.endswith(resolution) for line in merges)
+    assert any("schema.org/parentOrganization" in line for line in lines if line.endswith(resolution))
