@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
 
 from kg import rdfterms as t
@@ -234,11 +235,20 @@ def _identifiers(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -
 
 # ------------------------------------------------------------------------------------------ parties
 def _canonical_org(e: _Emitter, name: str, iris: Iris, trial_id: str) -> str:
-    org = t.ref(iris.org(name, trial_id))
-    e.add(org, RDF.type, TKG.Organization)
-    e.add(org, SKOS.altLabel, t.string(name))
-    e.add(org, TKG.normalisedKey, t.string(normalise_org_name(name)))
-    return org
+    terms = _org_triples(iris.org(name, trial_id), name)
+    e.triples.extend(terms)
+    return terms[0][0]
+
+
+@lru_cache(maxsize=1 << 16)
+def _org_triples(org_iri: str, name: str) -> tuple[Triple, ...]:
+    """A canonical organisation's own triples; the same few thousand names recur across records."""
+    org = t.ref(org_iri)
+    return (
+        (org, RDF.type, TKG.Organization),
+        (org, SKOS.altLabel, t.string(name)),
+        (org, TKG.normalisedKey, t.string(normalise_org_name(name))),
+    )
 
 
 def _participation(e: _Emitter, s: str, node: str, role: str, name: str, entity: str) -> None:
