@@ -18,7 +18,7 @@ from typing import Any
 
 from kg.identity import DEFAULT_BASE, Iris
 from kg.inputs import Payload, iter_payloads
-from kg.mapping import MappedRecord, map_trial, mesh_description
+from kg.mapping import MappedRecord, MeshLookup, map_trial, mesh_description
 from kg.mesh import MeshIndex, default_index
 from kg.model import Trial
 from kg.report import Problem, RecordError, Report
@@ -34,6 +34,8 @@ class BuildOptions:
     jobs: int = 1  # worker processes for parsing and mapping; 0 means one per core
     progress: bool = False  # a progress bar on stderr
     mesh: MeshIndex | None = None  # None: the default index (user-imported or shipped)
+    mesh_lookup: bool = False  # ask NLM's MeSH lookup API for names the local index cannot resolve
+    mesh_api: str | None = None  # its base URL (else KG_MESH_API, else NLM's)
     resolve: bool = False  # add the cross-record resolution graph (kg.resolve) over the whole build
     resolution_config: tuple[str, ...] = ()  # override files: vetoed pairs, disabled alias rows
     validate: bool = False  # check each record against shapes/ in the workers (kg.validate); results are notes
@@ -55,7 +57,7 @@ class RecordOut:
 @dataclass
 class _Worker:
     iris: Iris
-    mesh: MeshIndex
+    mesh: MeshLookup
     validate: bool = False
 
     def record(self, trial: Trial, problems: list[Problem]) -> RecordOut:
@@ -127,11 +129,21 @@ def _work(payload: Payload) -> tuple[list[RecordOut], list[Problem]]:
     return _WORKER.payload(payload)
 
 
+def _mesh_lookup(options: BuildOptions) -> MeshLookup:
+    index = options.mesh or default_index()
+    if not options.mesh_lookup:
+        return index
+    from kg.fetch.pubmed import MeshLookupClient
+    from kg.mesh_lookup import OnlineMeshLookup
+
+    return OnlineMeshLookup(index, MeshLookupClient(options.mesh_api))
+
+
 def iter_records(
     paths: Iterable[str | Path], options: BuildOptions, report: Report, studies: Iterable[Any] = ()
 ) -> Iterator[RecordOut]:
     """Mapped records from files (and study dicts), in input order, problems going to ``report``."""
-    worker = _Worker(Iris(options.base), options.mesh or default_index(), options.validate)
+    worker = _Worker(Iris(options.base), _mesh_lookup(options), options.validate)
     for i, study in enumerate(studies):
         recs, problems = worker.study(study, f"<study {i}>")
         report.extend(problems)

@@ -105,13 +105,16 @@ def fetch(nct_ids: tuple[str, ...], output: Path, cond: str | None, term: str | 
               help="Organisation-resolution overrides (vetoed pairs, disabled alias rows); repeatable.")
 @click.option("--resolve", is_flag=True,
               help="Add the cross-record organisation/person resolution graph (see kg orgs; costs time).")
+@click.option("--mesh-lookup", is_flag=True,
+              help="Ask NLM's MeSH lookup API for MeSH names the local index cannot resolve (cached).")
+@click.option("--mesh-api", envvar="KG_MESH_API", help="MeSH API base URL [env KG_MESH_API].")
 @click.option("--validate/--no-validate", default=True, show_default=True,
               help="Check each record against the SHACL shapes as it is built (see kg validate).")
 def build(paths: tuple[Path, ...], output: str | None, store: Path | None, base: str, jobs: int,
           report_file: Path | None, progress: bool | None, fetch_ids: tuple[str, ...], fetch_dir: Path | None,
           cond: str | None, term: str | None, sponsor: str | None, status: tuple[str, ...], since: str | None,
           ctgov_api: str | None, refresh: bool, enrich: bool, resolution_config: tuple[str, ...],
-          resolve: bool, validate: bool) -> None:
+          resolve: bool, mesh_lookup: bool, mesh_api: str | None, validate: bool) -> None:
     """Build the graph of the trial records under PATHS (files or folders, read recursively).
 
     Reads ClinicalTrials.gov API v2 JSON in every form (one study, ctg-studies.json arrays, API search
@@ -144,7 +147,7 @@ def build(paths: tuple[Path, ...], output: str | None, store: Path | None, base:
     show = sys.stderr.isatty() if progress is None else progress
     report = run_build(paths, output, store=store, options=BuildOptions(
         base=base, jobs=jobs, progress=show, resolve=resolve, resolution_config=resolution_config,
-        validate=validate))
+        validate=validate, mesh_lookup=mesh_lookup, mesh_api=mesh_api))
     _print_problems(report)
     if report_file:
         report.write_json(report_file)

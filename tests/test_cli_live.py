@@ -70,3 +70,21 @@ def test_enrich_adds_pubmed_graph_and_reports_missing(http_server: ScriptedServe
     assert rows == [("Improved survival with MEK inhibition in BRAF-mutated melanoma.",
                      "The New England journal of medicine", "2012-07-12")]
     assert select(store, "SELECT ?id WHERE { ?t tkg:nctId ?id }") == [("NCT01359631",)]  # trial graphs kept
+
+
+def test_mesh_lookup_resolves_a_name_the_local_index_lacks(http_server: ScriptedServer, tmp_path: Path) -> None:  # noqa: F811
+    xml = (Path(__file__).parent / "data" / "ctgov_xml" / "NCT02513394.xml").read_text(encoding="utf-8")
+    assert "<mesh_term>Palbociclib</mesh_term>" in xml
+    src = tmp_path / "study.xml"
+    src.write_text(xml.replace("<mesh_term>Palbociclib</mesh_term>", "<mesh_term>Melanoma look-up</mesh_term>"))
+    http_server.add("GET", "/mesh/lookup/descriptor", Reply.file("mesh/lookup_descriptor_melanoma.json"))
+    out = tmp_path / "g.nt"
+    offline = CliRunner().invoke(main, ["build", str(src), "-o", str(out), "--no-validate"])
+    assert offline.exit_code == 0, offline.output
+    assert '#unresolvedMeshTerm> "Melanoma look-up"' in out.read_text()  # kept as text, never guessed
+    assert not http_server.requests  # nothing online unless asked
+    result = CliRunner().invoke(main, ["build", str(src), "-o", str(out), "--no-validate", "--mesh-lookup",
+                                       "--mesh-api", f"{http_server.url}/mesh"])
+    assert result.exit_code == 0, result.output
+    assert "<http://id.nlm.nih.gov/mesh/D008545>" in out.read_text()
+    assert http_server.requests[0].param("label") == "Melanoma look-up"
