@@ -38,10 +38,11 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
-def run(corpus: Path, n: int, jobs: int, out: Path) -> dict[str, float]:
+def run(corpus: Path, n: int, jobs: int, out: Path, validate: bool = False) -> dict[str, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run([*KG, "build", str(corpus), "-o", str(out), "-j", str(jobs), "--no-progress"],
+    check = "--validate" if validate else "--no-validate"
+    proc = subprocess.run([*KG, "build", str(corpus), "-o", str(out), "-j", str(jobs), "--no-progress", check],
                           capture_output=True, text=True)
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

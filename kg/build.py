@@ -25,7 +25,7 @@ from kg.report import Problem, RecordError, Report
 from kg.sinks import Spool, load_spool_into_store, ntriples, write_spool
 from kg.sources import ctgov_v2, detect
 
-PARALLEL_CHUNKSIZE = 4
+PARALLEL_CHUNKSIZE = 1  # one file per task: a 1,000-study file is already a big task, and memory stays low
 
 
 @dataclass
@@ -51,7 +51,7 @@ class RecordOut:
     graph: str
     text: str
     triples: int
-    mesh_uis: frozenset[str]
+    mesh_uis: tuple[str, ...]  # sorted, interned: a build keeps one per record, so it must be small
 
 
 @dataclass
@@ -71,18 +71,21 @@ class _Worker:
             graph=mapped.graph_iri,
             text=text,
             triples=text.count("\n"),
-            mesh_uis=frozenset(mapped.mesh_uis),
+            mesh_uis=tuple(sorted(mapped.mesh_uis)),
         )
 
     def payload(self, payload: Payload) -> tuple[list[RecordOut], list[Problem]]:
         problems: list[Problem] = []
-        source = detect(payload.text)
+        text = payload.read_text(problems)
+        if text is None:
+            return [], problems
+        source = detect(text)
         if source is None:
             problems.append(Problem(payload.origin, None, None,
                                     "not a trial record in any rendering TrialKG reads", "skipped"))
             return [], problems
         out = []
-        for trial in source.read(payload.text, payload.origin, problems):
+        for trial in source.read(text, payload.origin, problems):
             out.append(self._safe_record(trial, problems))
         recs = [r for r in out if r is not None]
         self._check(recs, payload.origin, problems)
@@ -221,13 +224,13 @@ def build(
     spool = Spool(spool_dir)
     try:
         versions = _Versions()
-        mesh_uis: dict[int, frozenset[str]] = {}
+        mesh_uis: dict[int, tuple[str, ...]] = {}
         triples: dict[int, int] = {}
         for rec in _progress(iter_records(paths, options, report, studies), options.progress):
             index = spool.add(rec.graph, rec.text, rec.version)
             versions.add(rec, index, report)
             if rec.mesh_uis:
-                mesh_uis[index] = rec.mesh_uis
+                mesh_uis[index] = tuple(map(sys.intern, rec.mesh_uis))  # one string per UI, not per record
             triples[index] = rec.triples
         keep = set(range(len(spool.chunks))) - versions.superseded
         report.records_built = len(keep)
@@ -236,7 +239,7 @@ def build(
 
             report.records_invalid = not_conforming(report.problems)
         report.records_superseded = len(versions.superseded)
-        used = set().union(*(mesh_uis[i] for i in keep if i in mesh_uis)) if mesh_uis else set()
+        used = {ui for i in keep if i in mesh_uis for ui in mesh_uis[i]}
         if used:
             iris = Iris(options.base)
             text = ntriples(mesh_description(used, mesh, iris.mesh_graph()))

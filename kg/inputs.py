@@ -24,8 +24,22 @@ MAX_NESTING = 3  # a zip inside a gzip inside a zip is as deep as real downloads
 
 @dataclass(frozen=True, slots=True)
 class Payload:
+    """One document to read: its text, or for a plain file only its path, so that a worker process
+    reads and decodes it (the parent then never holds, nor sends, the text of a large file)."""
+
     origin: str
-    text: str
+    text: str | None = None
+    path: Path | None = None
+
+    def read_text(self, problems: list[Problem]) -> str | None:
+        if self.text is not None:
+            return self.text
+        assert self.path is not None
+        try:
+            return decode(self.origin, self.path.read_bytes(), problems)
+        except OSError as e:
+            problems.append(Problem(self.origin, None, None, f"cannot read: {e.strerror or e}", "skipped"))
+            return None
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -51,6 +65,9 @@ def iter_payloads(paths: Iterable[str | Path], problems: list[Problem]) -> Itera
                 # The bulk download is a large zip: read it member by member from disk.
                 yield from _open_zip(str(path), path, problems, 0)
                 continue
+            if not magic.startswith(_GZIP_MAGIC):
+                yield Payload(str(path), path=path)
+                continue
             data = path.read_bytes()
         except OSError as e:
             problems.append(Problem(str(path), None, None, f"cannot read: {e.strerror or e}", "skipped"))
@@ -72,7 +89,7 @@ def _open(origin: str, data: bytes, problems: list[Problem], depth: int) -> Iter
             return
         yield from _open(origin + "!gunzip", inner, problems, depth + 1)
     else:
-        yield Payload(origin, decode(origin, data, problems))
+        yield Payload(origin, text=decode(origin, data, problems))
 
 
 def _open_zip(origin: str, data: bytes | Path, problems: list[Problem], depth: int) -> Iterator[Payload]:
