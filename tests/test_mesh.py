@@ -286,3 +286,18 @@ def test_import_rejects_non_mesh_files(tmp_path: Path, content: str, needle: str
         import_mesh(bad, tmp_path)
     assert str(bad) in str(err.value)
     assert not (tmp_path / "mesh").exists()
+
+
+def test_kg_mesh_import_command_writes_the_user_index_and_builds_use_it(tmp_path: Path, user_dir: Path) -> None:
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    result = CliRunner().invoke(main, ["mesh", "import", str(DATA / "desc-samples.xml")])
+    assert result.exit_code == 0, result.output
+    written = Path(result.output.strip().rsplit(" ", 1)[-1])
+    assert written.is_relative_to(user_dir) and written.exists()
+    default_index.cache_clear()
+    assert len(default_index()) < 1000  # the imported NLM sample, not the shipped index
+    bad = CliRunner().invoke(main, ["mesh", "import", str(DATA / "SOURCES.md")])
+    assert bad.exit_code == 2 and "SOURCES.md" in bad.output
