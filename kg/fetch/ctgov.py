@@ -31,8 +31,8 @@ from kg.fetch.http import (
     PoliteSession,
     RateLimiter,
     RetryPolicy,
+    ServiceClient,
     expect_json,
-    make_session,
 )
 
 BASE_URL_ENV = "KG_CTGOV_API"
@@ -195,7 +195,7 @@ def build_search_params(
     return params
 
 
-class CtgovClient:
+class CtgovClient(ServiceClient):
     """ClinicalTrials.gov API v2 client: searches, single studies, and fetching into a folder.
 
     ``base_url`` defaults to ``$KG_CTGOV_API`` or the public API. Pass ``session`` to share or inject a
@@ -215,25 +215,10 @@ class CtgovClient:
         rate_limiter: RateLimiter | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
-        self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
-        self.session = session or make_session(
-            cache_dir=cache_dir,
-            use_cache=use_cache,
-            refresh=refresh,
-            timeout=timeout,
-            min_interval=min_interval,
-            rate_limiter=rate_limiter,
-            retry=retry,
+        super().__init__(
+            base_url, BASE_URL_ENV, DEFAULT_BASE_URL, session=session, cache_dir=cache_dir, use_cache=use_cache,
+            refresh=refresh, timeout=timeout, min_interval=min_interval, rate_limiter=rate_limiter, retry=retry,
         )
-
-    def close(self) -> None:
-        self.session.close()
-
-    def __enter__(self) -> CtgovClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- search -------------------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 import requests_cache
@@ -439,3 +439,41 @@ def make_session(
         retry=retry,
         user_agent=user_agent,
     )
+
+
+_Client = TypeVar("_Client", bound="ServiceClient")
+
+
+class ServiceClient:
+    """What every service client shares: a base URL (the argument, else an environment variable, else the
+    public service) and one polite session, closed with the client."""
+
+    def __init__(
+        self,
+        base_url: str | None,
+        env_var: str,
+        default_url: str,
+        *,
+        session: PoliteSession | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+        use_cache: bool = True,
+        refresh: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
+        min_interval: float = DEFAULT_MIN_INTERVAL,
+        rate_limiter: RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.base_url = (base_url or os.environ.get(env_var) or default_url).rstrip("/")
+        self.session = session or make_session(
+            cache_dir=cache_dir, use_cache=use_cache, refresh=refresh, timeout=timeout,
+            min_interval=min_interval, rate_limiter=rate_limiter, retry=retry,
+        )
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self: _Client) -> _Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -32,8 +32,8 @@ from kg.fetch.http import (
     RateLimiter,
     RetryableBodyError,
     RetryPolicy,
+    ServiceClient,
     expect_json,
-    make_session,
 )
 
 BASE_URL_ENV = "KG_EUTILS_API"
@@ -346,7 +346,7 @@ def _validate_pmid(value: str | int) -> str:
     return str(int(text))
 
 
-class PubmedClient:
+class PubmedClient(ServiceClient):
     """Batched efetch of PubMed records. ``missing`` lists PMIDs the last fetch asked for but did not get.
 
     ``base_url`` defaults to ``$KG_EUTILS_API`` or NCBI's E-utilities; ``api_key`` to ``$NCBI_API_KEY``.
@@ -368,31 +368,16 @@ class PubmedClient:
         rate_limiter: RateLimiter | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
-        self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
         self.tool = tool
         self.email = email
         self.api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV) or None
         if min_interval is None:
             min_interval = MIN_INTERVAL_WITH_KEY if self.api_key else MIN_INTERVAL_NO_KEY
-        self.session = session or make_session(
-            cache_dir=cache_dir,
-            use_cache=use_cache,
-            refresh=refresh,
-            timeout=timeout,
-            min_interval=min_interval,
-            rate_limiter=rate_limiter,
-            retry=retry,
+        super().__init__(
+            base_url, BASE_URL_ENV, DEFAULT_BASE_URL, session=session, cache_dir=cache_dir, use_cache=use_cache,
+            refresh=refresh, timeout=timeout, min_interval=min_interval, rate_limiter=rate_limiter, retry=retry,
         )
         self.missing: list[str] = []
-
-    def close(self) -> None:
-        self.session.close()
-
-    def __enter__(self) -> PubmedClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _params(self, pmids: list[str]) -> dict[str, str]:
         params = {"db": "pubmed", "retmode": "xml", "id": ",".join(pmids), "tool": self.tool}
@@ -439,7 +424,7 @@ class PubmedClient:
 # -- MeSH lookup -------------------------------------------------------------------------------------
 
 
-class MeshLookupClient:
+class MeshLookupClient(ServiceClient):
     """Opt-in lookup of a MeSH descriptor UI by its exact label on NLM's MeSH API (cached by the session).
 
     ``base_url`` defaults to ``$KG_MESH_API`` or ``https://id.nlm.nih.gov/mesh``.
@@ -458,19 +443,11 @@ class MeshLookupClient:
         rate_limiter: RateLimiter | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
-        self.base_url = (base_url or os.environ.get(MESH_BASE_URL_ENV) or MESH_DEFAULT_BASE_URL).rstrip("/")
-        self.session = session or make_session(
-            cache_dir=cache_dir,
-            use_cache=use_cache,
-            refresh=refresh,
-            timeout=timeout,
-            min_interval=min_interval,
-            rate_limiter=rate_limiter,
-            retry=retry,
+        super().__init__(
+            base_url, MESH_BASE_URL_ENV, MESH_DEFAULT_BASE_URL, session=session, cache_dir=cache_dir,
+            use_cache=use_cache, refresh=refresh, timeout=timeout, min_interval=min_interval,
+            rate_limiter=rate_limiter, retry=retry,
         )
-
-    def close(self) -> None:
-        self.session.close()
 
     def lookup_descriptor(self, label: str) -> str | None:
         """The UI (``D008545``) of the one descriptor whose label is exactly ``label``; None if 0 or 2+."""
