@@ -233,3 +233,16 @@ def test_two_renderings_of_one_trial_never_share_a_part_iri(tmp_path: Path) -> N
     assert rows == []
     sites = select(load(out), "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?t tkg:site ?s }")
     assert int(sites[0][0]) == 437 + 233
+
+
+def test_dash_writes_ntriples_to_stdout(tmp_path: Path) -> None:
+    import pyoxigraph
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    result = CliRunner().invoke(main, ["build", str(SEED_002), "--output", "-", "--no-validate"])
+    assert result.exit_code == 0
+    text = result.stdout
+    quads = list(pyoxigraph.parse(text.encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES))
+    assert len(quads) > 300 and "<https://clinicaltrials.gov/study/NCT04288102>" in text
