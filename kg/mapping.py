@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Protocol
 
 from kg import rdfterms as t
-from kg.codes import code_iri, is_code
+from kg.codes import SCHEMES, code_iri, is_code
 from kg.identity import (
     CTGOV_API_STUDY,
     NCT_RE,
@@ -109,8 +109,12 @@ MESH_PREDICATES = {
 }
 
 
+_CODE_TERMS = {(scheme, v): t.ref(code_iri(scheme, v)) for scheme, values in SCHEMES.items() for v in values}
+
+
 def code(scheme: str, value: str) -> str:
-    return t.iri(code_iri(scheme, value))
+    """The concept IRI of a coded value (sources only pass values the scheme allows)."""
+    return _CODE_TERMS[(scheme, value)]
 
 
 # ------------------------------------------------------------------------------------------ result
@@ -125,16 +129,18 @@ class MappedRecord:
     mesh_uis: set[str] = field(default_factory=set)
 
 
-@dataclass
 class _Emitter:
-    triples: list[Triple] = field(default_factory=list)
+    """Collects a record's triples: ``add((s, p, o))`` is the list's own append (no Python call per triple)."""
 
-    def add(self, s: str, p: str, o: str) -> None:
-        self.triples.append((s, p, o))
+    __slots__ = ("triples", "add")
+
+    def __init__(self) -> None:
+        self.triples: list[Triple] = []
+        self.add = self.triples.append
 
     def text(self, s: str, p: str, value: str | None) -> None:
         if value:
-            self.triples.append((s, p, t.string(value)))
+            self.add((s, p, t.string(value)))
 
 
 # ------------------------------------------------------------------------------------------ the record
@@ -154,40 +160,40 @@ def map_trial(
     mesh_uis: set[str] = set()
     where = (trial.provenance.origin, trial.nct_id or trial_id)
 
-    e.add(s, RDF.type, TKG.ClinicalStudy)
+    e.add((s, RDF.type, TKG.ClinicalStudy))
     for cls in STUDY_TYPE_CLASSES.get(trial.study_type or "", ()):
-        e.add(s, RDF.type, cls)
+        e.add((s, RDF.type, cls))
     e.text(s, DCTERMS.identifier, trial.nct_id or trial.org_study_id)
     if trial.nct_id:
-        e.add(s, TKG.nctId, t.string(trial.nct_id))
+        e.add((s, TKG.nctId, t.string(trial.nct_id)))
     for alias in trial.nct_aliases:
-        e.add(s, OWL.sameAs, t.iri(iris.nct_trial(alias)))
+        e.add((s, OWL.sameAs, t.iri(iris.nct_trial(alias))))
     for fld, pred, make in TRIAL_LITERALS:
         value = getattr(trial, fld)
         if value:
-            e.add(s, pred, make(value))
+            e.add((s, pred, make(value)))
     for fld, pred, scheme in TRIAL_CODES:
         value = getattr(trial, fld)
         if value:
-            e.add(s, pred, code(scheme, value))
+            e.add((s, pred, code(scheme, value)))
     for kind, d in sorted(trial.dates.items()):
         date_pred, type_pred = DATE_PREDICATES[kind]
-        e.add(s, date_pred, t.date(d.value, d.precision))
+        e.add((s, date_pred, t.date(d.value, d.precision)))
         if type_pred and d.type:
-            e.add(s, type_pred, code("date-type", d.type))
+            e.add((s, type_pred, code("date-type", d.type)))
     for phase in trial.phases:
-        e.add(s, TKG.phase, code("phase", phase))
+        e.add((s, TKG.phase, code("phase", phase)))
     if trial.enrollment is not None:
-        e.add(s, TKG.enrollment, t.integer(trial.enrollment))
+        e.add((s, TKG.enrollment, t.integer(trial.enrollment)))
     if trial.has_results is not None:
-        e.add(s, TKG.hasResults, t.boolean(trial.has_results))
+        e.add((s, TKG.hasResults, t.boolean(trial.has_results)))
     for kw in trial.keywords:
-        e.add(s, SCHEMA.keywords, t.string(kw))
+        e.add((s, SCHEMA.keywords, t.string(kw)))
     for cond in trial.conditions:
-        e.add(s, TKG.conditionText, t.string(cond))
+        e.add((s, TKG.conditionText, t.string(cond)))
     for nct in trial.related_nct_ids:
         if NCT_RE.match(nct):
-            e.add(s, TKG.mentionsTrial, t.iri(iris.nct_trial(nct)))
+            e.add((s, TKG.mentionsTrial, t.iri(iris.nct_trial(nct))))
 
     _design(e, s, trial)
     _identifiers(e, s, trial, trial_id, iris)
@@ -213,24 +219,24 @@ def _design(e: _Emitter, s: str, trial: Trial) -> None:
     for fld, pred, scheme in DESIGN_CODES:
         value = getattr(d, fld)
         if value:
-            e.add(s, pred, code(scheme, value))
+            e.add((s, pred, code(scheme, value)))
     for fld, pred in DESIGN_LITERALS:
         e.text(s, pred, getattr(d, fld))
     for who in d.who_masked:
-        e.add(s, TKG.whoMasked, code("who-masked", who))
+        e.add((s, TKG.whoMasked, code("who-masked", who)))
 
 
 def _identifiers(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> None:
     for n, ident in enumerate(trial.secondary_ids, start=1):
         node = t.ref(iris.part(trial_id, "identifier", n))
-        e.add(s, TKG.secondaryId, node)
-        e.add(node, RDF.type, TKG.Identifier)
-        e.add(node, SCHEMA.value, t.string(ident.value))
+        e.add((s, TKG.secondaryId, node))
+        e.add((node, RDF.type, TKG.Identifier))
+        e.add((node, SCHEMA.value, t.string(ident.value)))
         if ident.type:
-            e.add(node, TKG.identifierType, code("identifier-type", ident.type))
+            e.add((node, TKG.identifierType, code("identifier-type", ident.type)))
         e.text(node, TKG.identifierDomain, ident.domain)
         if ident.link:
-            e.add(node, SCHEMA.url, t.typed(ident.link, t.XSD_ANYURI))
+            e.add((node, SCHEMA.url, t.typed(ident.link, t.XSD_ANYURI)))
 
 
 # ------------------------------------------------------------------------------------------ parties
@@ -252,19 +258,19 @@ def _org_triples(org_iri: str, name: str) -> tuple[Triple, ...]:
 
 
 def _participation(e: _Emitter, s: str, node: str, role: str, name: str, entity: str) -> None:
-    e.add(s, TKG.participation, node)
-    e.add(node, RDF.type, TKG.Participation)
-    e.add(node, TKG.role, code("role", role))
-    e.add(node, TKG.nameAsRegistered, t.string(name))
-    e.add(node, TKG.resolvesTo, entity)
-    e.add(node, TKG.resolutionMethod, t.string(RESOLUTION_METHOD))
+    e.add((s, TKG.participation, node))
+    e.add((node, RDF.type, TKG.Participation))
+    e.add((node, TKG.role, code("role", role)))
+    e.add((node, TKG.nameAsRegistered, t.string(name)))
+    e.add((node, TKG.resolvesTo, entity))
+    e.add((node, TKG.resolutionMethod, t.string(RESOLUTION_METHOD)))
 
 
 def _org_party(e: _Emitter, s: str, node: str, role: str, org: OrgMention, iris: Iris, trial_id: str) -> str:
     entity = _canonical_org(e, org.name, iris, trial_id)
     _participation(e, s, node, role, org.name, entity)
     if org.agency_class:
-        e.add(node, TKG.agencyClass, code("agency-class", org.agency_class))
+        e.add((node, TKG.agencyClass, code("agency-class", org.agency_class)))
     return entity
 
 
@@ -274,16 +280,16 @@ def _organisations(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris)
         n += 1
         org = _org_party(e, s, t.ref(iris.part(trial_id, "party", n)), "LEAD_SPONSOR", trial.lead_sponsor,
                          iris, trial_id)
-        e.add(s, SCHEMA.sponsor, org)
+        e.add((s, SCHEMA.sponsor, org))
     for collab in trial.collaborators:
         n += 1
         org = _org_party(e, s, t.ref(iris.part(trial_id, "party", n)), "COLLABORATOR", collab, iris, trial_id)
-        e.add(s, TKG.collaborator, org)
+        e.add((s, TKG.collaborator, org))
     if trial.organization:
         n += 1
         org = _org_party(e, s, t.ref(iris.part(trial_id, "party", n)), "STUDY_ORGANIZATION", trial.organization,
                          iris, trial_id)
-        e.add(s, TKG.studyOrganization, org)
+        e.add((s, TKG.studyOrganization, org))
 
 
 def _person_party(
@@ -291,13 +297,13 @@ def _person_party(
 ) -> str:
     affiliation = _canonical_org(e, person.affiliation, iris, trial_id) if person.affiliation else None
     entity = t.ref(iris.person(person.name, affiliation[1:-1] if affiliation else None, trial_id))
-    e.add(entity, RDF.type, TKG.Person)
-    e.add(entity, SKOS.altLabel, t.string(person.name))
+    e.add((entity, RDF.type, TKG.Person))
+    e.add((entity, SKOS.altLabel, t.string(person.name)))
     _participation(e, s, node, role, person.name, entity)
-    e.add(s, TKG.investigator, entity)
+    e.add((s, TKG.investigator, entity))
     if affiliation:
-        e.add(entity, SCHEMA.affiliation, affiliation)
-        e.add(node, TKG.affiliationAsRegistered, t.string(person.affiliation or ""))
+        e.add((entity, SCHEMA.affiliation, affiliation))
+        e.add((node, TKG.affiliationAsRegistered, t.string(person.affiliation or "")))
     e.text(node, SCHEMA.jobTitle, person.title)
     return node
 
@@ -317,7 +323,7 @@ def _people(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> Non
     if rp is None:
         return
     if rp.type:
-        e.add(s, TKG.responsiblePartyType, code("responsible-party-type", rp.type))
+        e.add((s, TKG.responsiblePartyType, code("responsible-party-type", rp.type)))
     e.text(s, TKG.responsiblePartyOldNameTitle, rp.old_name_title)
     e.text(s, TKG.responsiblePartyOldOrganization, rp.old_organization)
     if rp.investigator:
@@ -333,11 +339,11 @@ def _arms_and_interventions(
     for n, arm in enumerate(trial.arms, start=1):
         node = t.ref(iris.part(trial_id, "arm", n))
         arm_nodes.setdefault(arm.label.casefold(), node)
-        e.add(s, TKG.arm, node)
-        e.add(node, RDF.type, TKG.ArmGroup)
-        e.add(node, SCHEMA.name, t.string(arm.label))
+        e.add((s, TKG.arm, node))
+        e.add((node, RDF.type, TKG.ArmGroup))
+        e.add((node, SCHEMA.name, t.string(arm.label)))
         if arm.type:
-            e.add(node, TKG.armType, code("arm-type", arm.type))
+            e.add((node, TKG.armType, code("arm-type", arm.type)))
         e.text(node, SCHEMA.description, arm.description)
     # Arms name their interventions as "Type: name"; interventions name their arms by label. Both
     # directions become the one tkg:inArm link, so a link given on either side is kept, once.
@@ -346,14 +352,14 @@ def _arms_and_interventions(
     for n, iv in enumerate(trial.interventions, start=1):
         node = t.ref(iris.part(trial_id, "intervention", n))
         by_name.setdefault(iv.name.casefold(), node)
-        e.add(s, TKG.intervention, node)
-        e.add(node, RDF.type, TKG.Intervention)
-        e.add(node, SCHEMA.name, t.string(iv.name))
+        e.add((s, TKG.intervention, node))
+        e.add((node, RDF.type, TKG.Intervention))
+        e.add((node, SCHEMA.name, t.string(iv.name)))
         if iv.type:
-            e.add(node, TKG.interventionType, code("intervention-type", iv.type))
+            e.add((node, TKG.interventionType, code("intervention-type", iv.type)))
         e.text(node, SCHEMA.description, iv.description)
         for other in iv.other_names:
-            e.add(node, SKOS.altLabel, t.string(other))
+            e.add((node, SKOS.altLabel, t.string(other)))
         for label in iv.arm_labels:
             arm = arm_nodes.get(label.casefold())
             if arm:
@@ -369,7 +375,7 @@ def _arms_and_interventions(
             if node:
                 links.add((node, arm_node))
     for node, arm_node in sorted(links):
-        e.add(node, TKG.inArm, arm_node)
+        e.add((node, TKG.inArm, arm_node))
 
 
 def _mesh_terms_of(trial: Trial, mesh: MeshLookup | None) -> tuple[MeshTerm, ...]:
@@ -399,20 +405,20 @@ def _mesh(
         if ui:
             if (pred, ui) not in seen:
                 seen.add((pred, ui))
-                e.add(s, pred, t.iri(mesh_iri(ui)))
+                e.add((s, pred, t.iri(mesh_iri(ui))))
                 mesh_uis.add(ui)
         elif term.term:
-            e.add(s, TKG.unresolvedMeshTerm, t.string(term.term))
+            e.add((s, TKG.unresolvedMeshTerm, t.string(term.term)))
 
 
 # ------------------------------------------------------------------------------------------ other parts
 def _outcomes(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> None:
     for n, o in enumerate(trial.outcomes, start=1):
         node = t.ref(iris.part(trial_id, "outcome", n))
-        e.add(s, OUTCOME_PREDICATES[o.kind], node)
-        e.add(node, RDF.type, TKG.Outcome)
-        e.add(node, TKG.outcomeKind, code("outcome-kind", o.kind))
-        e.add(node, SCHEMA.name, t.string(o.measure))
+        e.add((s, OUTCOME_PREDICATES[o.kind], node))
+        e.add((node, RDF.type, TKG.Outcome))
+        e.add((node, TKG.outcomeKind, code("outcome-kind", o.kind)))
+        e.add((node, SCHEMA.name, t.string(o.measure)))
         e.text(node, SCHEMA.description, o.description)
         e.text(node, TKG.timeFrame, o.time_frame)
 
@@ -422,63 +428,63 @@ def _eligibility(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -
     if el is None:
         return
     node = t.ref(iris.part(trial_id, "eligibility", 1))
-    e.add(s, TKG.eligibility, node)
-    e.add(node, RDF.type, TKG.Eligibility)
+    e.add((s, TKG.eligibility, node))
+    e.add((node, RDF.type, TKG.Eligibility))
     for fld, pred in ELIGIBILITY_LITERALS:
         e.text(node, pred, getattr(el, fld))
     if el.sex:
-        e.add(node, TKG.sex, code("sex", el.sex))
+        e.add((node, TKG.sex, code("sex", el.sex)))
     if el.healthy_volunteers is not None:
-        e.add(node, TKG.healthyVolunteers, t.boolean(el.healthy_volunteers))
+        e.add((node, TKG.healthyVolunteers, t.boolean(el.healthy_volunteers)))
     if el.gender_based is not None:
-        e.add(node, TKG.genderBased, t.boolean(el.gender_based))
+        e.add((node, TKG.genderBased, t.boolean(el.gender_based)))
     for age in el.std_ages:
-        e.add(node, TKG.standardAge, code("standard-age", age))
+        e.add((node, TKG.standardAge, code("standard-age", age)))
     if el.sampling_method:
-        e.add(node, TKG.samplingMethod, code("sampling-method", el.sampling_method))
+        e.add((node, TKG.samplingMethod, code("sampling-method", el.sampling_method)))
 
 
 def _sites(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> None:
     people = 0
     for n, site in enumerate(trial.sites, start=1):
         node = t.ref(iris.part(trial_id, "site", n))
-        e.add(s, TKG.site, node)
-        e.add(node, RDF.type, TKG.Site)
+        e.add((s, TKG.site, node))
+        e.add((node, RDF.type, TKG.Site))
         for fld, pred in SITE_LITERALS:
             e.text(node, pred, getattr(site, fld))
         if site.latitude is not None and site.longitude is not None:
-            e.add(node, SCHEMA.latitude, t.decimal(site.latitude))
-            e.add(node, SCHEMA.longitude, t.decimal(site.longitude))
+            e.add((node, SCHEMA.latitude, t.decimal(site.latitude)))
+            e.add((node, SCHEMA.longitude, t.decimal(site.longitude)))
         if site.status:
-            e.add(node, TKG.siteStatus, code("site-status", site.status))
+            e.add((node, TKG.siteStatus, code("site-status", site.status)))
         if site.facility:
-            e.add(node, TKG.facility, _canonical_org(e, site.facility, iris, trial_id))
+            e.add((node, TKG.facility, _canonical_org(e, site.facility, iris, trial_id)))
         for person in site.people:
             people += 1
             pnode = t.ref(iris.part(trial_id, "site-person", people))
             _person_party(e, s, pnode, person, _role(person, "CONTACT"), iris, trial_id)
-            e.add(pnode, TKG.atSite, node)
+            e.add((pnode, TKG.atSite, node))
 
 
 def _references(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> None:
     for n, ref in enumerate(trial.references, start=1):
         node = t.ref(iris.part(trial_id, "reference", n))
-        e.add(s, TKG.reference, node)
-        e.add(node, RDF.type, TKG.Reference)
+        e.add((s, TKG.reference, node))
+        e.add((node, RDF.type, TKG.Reference))
         if ref.type:
-            e.add(node, TKG.referenceType, code("reference-type", ref.type))
+            e.add((node, TKG.referenceType, code("reference-type", ref.type)))
         e.text(node, DCTERMS.bibliographicCitation, ref.citation)
         if ref.pmid:
             article = t.iri(pubmed_iri(ref.pmid))
-            e.add(node, TKG.article, article)
-            e.add(s, SCHEMA.citation, article)
-            e.add(article, RDF.type, FABIO.JournalArticle)
-            e.add(article, TKG.pmid, t.string(ref.pmid))
+            e.add((node, TKG.article, article))
+            e.add((s, SCHEMA.citation, article))
+            e.add((article, RDF.type, FABIO.JournalArticle))
+            e.add((article, TKG.pmid, t.string(ref.pmid)))
     for n, link in enumerate(trial.links, start=1):
         node = t.ref(iris.part(trial_id, "link", n))
-        e.add(s, TKG.seeAlso, node)
-        e.add(node, RDF.type, TKG.Link)
-        e.add(node, SCHEMA.url, t.typed(link.url, t.XSD_ANYURI))
+        e.add((s, TKG.seeAlso, node))
+        e.add((node, RDF.type, TKG.Link))
+        e.add((node, SCHEMA.url, t.typed(link.url, t.XSD_ANYURI)))
         e.text(node, SCHEMA.name, link.label)
 
 
@@ -487,29 +493,29 @@ def _ipd(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> None:
     if ipd is None:
         return
     node = t.ref(iris.part(trial_id, "ipd-sharing", 1))
-    e.add(s, TKG.ipdSharingStatement, node)
-    e.add(node, RDF.type, TKG.IpdSharingStatement)
+    e.add((s, TKG.ipdSharingStatement, node))
+    e.add((node, RDF.type, TKG.IpdSharingStatement))
     if ipd.sharing:
-        e.add(node, TKG.ipdSharing, code("ipd-sharing", ipd.sharing))
+        e.add((node, TKG.ipdSharing, code("ipd-sharing", ipd.sharing)))
     e.text(node, SCHEMA.description, ipd.description)
     for info in ipd.info_types:
-        e.add(node, TKG.ipdInfoType, code("ipd-info-type", info))
+        e.add((node, TKG.ipdInfoType, code("ipd-info-type", info)))
     e.text(node, TKG.ipdTimeFrame, ipd.time_frame)
     e.text(node, TKG.ipdAccessCriteria, ipd.access_criteria)
     if ipd.url:
-        e.add(node, SCHEMA.url, t.typed(ipd.url, t.XSD_ANYURI))
+        e.add((node, SCHEMA.url, t.typed(ipd.url, t.XSD_ANYURI)))
 
 
 def _graph_description(e: _Emitter, g: str, s: str, trial: Trial) -> None:
     prov = trial.provenance
-    e.add(g, RDF.type, TKG.RecordGraph)
-    e.add(g, TKG.describes, s)
-    e.add(g, TKG.sourceFormat, t.string(prov.source))
-    e.add(g, TKG.normaliserVersion, t.string(NORMALISER_VERSION))
+    e.add((g, RDF.type, TKG.RecordGraph))
+    e.add((g, TKG.describes, s))
+    e.add((g, TKG.sourceFormat, t.string(prov.source)))
+    e.add((g, TKG.normaliserVersion, t.string(NORMALISER_VERSION)))
     if prov.source == "ctgov-v2" and trial.nct_id:
-        e.add(g, PROV.wasDerivedFrom, t.iri(CTGOV_API_STUDY + trial.nct_id))
+        e.add((g, PROV.wasDerivedFrom, t.iri(CTGOV_API_STUDY + trial.nct_id)))
     if prov.last_update_posted:
-        e.add(g, DCTERMS.modified, t.typed(prov.last_update_posted, t.XSD_DATE)
+        e.add((g, DCTERMS.modified, t.typed(prov.last_update_posted, t.XSD_DATE))
               if len(prov.last_update_posted) == 10 else t.string(prov.last_update_posted))
     e.text(g, TKG.versionHolder, prov.version_holder)
 
