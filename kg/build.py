@@ -242,7 +242,7 @@ def build(
         used = {ui for i in keep if i in mesh_uis for ui in mesh_uis[i]}
         if used:
             iris = Iris(options.base)
-            text = ntriples(mesh_description(used, mesh, iris.mesh_graph()))
+            text = ntriples(mesh_description(used, mesh))
             keep.add(spool.add(iris.mesh_graph(), text))
             triples[len(spool.chunks) - 1] = text.count("\n")
         if options.resolve:

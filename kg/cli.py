@@ -13,6 +13,7 @@ import click
 
 from kg import __version__
 from kg.identity import DEFAULT_BASE
+from kg.report import Report
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 MAX_PROBLEMS_SHOWN = 20
@@ -157,10 +158,7 @@ def build(paths: tuple[Path, ...], output: str | None, store: Path | None, base:
     sys.exit(code)
 
 
-def _print_problems(report: object) -> None:
-    from kg.report import Report
-
-    assert isinstance(report, Report)
+def _print_problems(report: Report) -> None:
     serious = [p for p in report.problems if p.severity != "note"]
     for p in serious[:MAX_PROBLEMS_SHOWN]:
         click.echo(str(p), err=True)

@@ -520,7 +520,7 @@ def _graph_description(e: _Emitter, g: str, s: str, trial: Trial) -> None:
     e.text(g, TKG.versionHolder, prov.version_holder)
 
 
-def mesh_description(uis: Iterable[str], index: object, graph: str) -> Iterator[Triple]:
+def mesh_description(uis: Iterable[str], index: object) -> Iterator[Triple]:
     """MeSH facts (label, broader descriptors up to the roots, tree numbers) for the descriptors used."""
     from kg.vocab import MESHV, RDFS  # local: only the build's final step needs these
 
