@@ -18,7 +18,9 @@ Methods, strongest first: the curated alias table (``kg/data/org_aliases.tsv``, 
 places and acronyms in parentheses, one legal form); ``acronym`` (a bare acronym and the name it abbreviates);
 ``similarity`` (soft token overlap). Every method but the alias table needs corroborating evidence from the
 records (a shared trial or the same city) and no contradicting evidence (other countries, other cities,
-different ordinals or legal forms); masked site names never take part. Merges are undone by configuration
+different ordinals or legal forms); masked site names never take part. A record that names its lead sponsor
+and its registering organisation apart by legal form only ("Shionogi" / "Shionogi Inc.") names two legal
+entities: they are linked as parent and child, never merged. Merges are undone by configuration
 (``kg/data/org_resolution_overrides.tsv`` or a user file of the same form): a vetoed pair or a disabled alias
 row is never merged, and no other organisation's IRI changes, because IRIs are normaliser keys.
 """
@@ -49,6 +51,10 @@ CANDIDATE_THRESHOLD = 0.5
 # Blocking: a word shared by more organisations than this does not make two organisations candidates
 # (nor does a word that only says what kind of body it is: "hospital", "center").
 BLOCK_MAX_DF = 60
+# A word in more organisations than this pairs two of them only with a second shared word, or when it alone
+# names one of them (chosen on the 574-record sample: it dropped 1 merge and ~70 parent links, nearly all
+# wrong, "Royal Free Hospital" / "Royal Perth Hospital", and three quarters of the pairs).
+BLOCK_RARE_DF = 10
 TYPO_RATIO = 0.84  # two long tokens this similar (difflib ratio) are one word misspelt
 TYPO_MIN_LEN = 6
 
@@ -112,6 +118,11 @@ _DIGITS_RE = re.compile(r"\d{3,}")  # a street number or postcode, not "2nd"
 
 
 # ------------------------------------------------------------------------------------------ contexts
+SPONSOR_ROLES = frozenset({"lead_sponsor"})
+# The build's role for the record's organisation, and the labelled pairs' names for it.
+REGISTRANT_ROLES = frozenset({"study_organization", "organization", "source"})
+
+
 @dataclass
 class OrgContext:
     """One canonical organisation of a build, with what its mentions' records said about it."""
@@ -124,6 +135,17 @@ class OrgContext:
     trials: set[str] = field(default_factory=set)
     classes: set[str] = field(default_factory=set)  # agency classes, upper case
     roles: set[str] = field(default_factory=set)
+    # Trials that name it their lead sponsor / their registering organisation (v2 `organization`, XML `source`)
+    sponsor_of: set[str] = field(default_factory=set)
+    registrant_of: set[str] = field(default_factory=set)
+    _place_words: tuple[tuple[int, int], frozenset[str]] | None = field(default=None, repr=False, compare=False)
+
+    def add_role(self, role: str, trial: str) -> None:
+        self.roles.add(role)
+        if role in SPONSOR_ROLES:
+            self.sponsor_of.add(trial)
+        elif role in REGISTRANT_ROLES:
+            self.registrant_of.add(trial)
 
     @property
     def name(self) -> str:
@@ -132,7 +154,7 @@ class OrgContext:
 
     @property
     def masked(self) -> bool:
-        return any(is_masked_site_name(n) for n in self.names) or "--" in self.iri.rsplit("/", 1)[-1]
+        return "--" in self.iri.rsplit("/", 1)[-1] or any(_masked_name(n) for n in self.names)
 
     def add_place(self, city: str | None, country: str | None, region: str | None = None) -> None:
         if city:
@@ -141,6 +163,20 @@ class OrgContext:
             self.regions.add(place(region))
         if country:
             self.countries.add(place(country))
+
+
+# Words of placeholder site names the normaliser's list misses ("Investigational Site Number :0360001").
+_MASK_WORDS = frozenset("investigational research clinical study trial site local institution".split())
+
+
+@lru_cache(maxsize=1 << 16)
+def _masked_name(name: str) -> bool:
+    """A placeholder site name: the normaliser's list, or a code with only placeholder words left once the
+    site code is taken away (two such sites of one trial are two places, never one)."""
+    if is_masked_site_name(name):
+        return True
+    tokens = name_parts(name).tokens
+    return bool(tokens) and set(tokens) <= _MASK_WORDS and bool(_DIGITS_RE.search(name))
 
 
 def place(text: str) -> str:
@@ -158,6 +194,7 @@ class NameParts:
     legal: frozenset[str]  # legal forms it carried
     acronyms: frozenset[str]  # acronyms it gives for itself: in parentheses, or its initials
     capitals: frozenset[str]  # words written in capitals ("UCLA Department of Medicine")
+    declared: frozenset[str] = frozenset()  # acronyms it gives for itself, not merely its initials
 
     @property
     def initials(self) -> str:
@@ -222,8 +259,9 @@ def name_parts(name: str) -> NameParts:
     acronyms = in_parens | {w.upper() for w in own}
     if len(tokens) >= 2:
         acronyms.add(initials(tokens))
+    declared = in_parens | {w.upper() for w in own}
     return NameParts(tokens, tuple(seg for seg in segments if seg), frozenset(legal), frozenset(acronyms),
-                     frozenset(capitals))
+                     frozenset(capitals), frozenset(declared))
 
 
 # ------------------------------------------------------------------------------------------ decisions
@@ -241,12 +279,21 @@ class Decision:
     parent: str | None = None  # for PARENT: the IRI of the parent
 
 
+@lru_cache(maxsize=1 << 18)
 def _soft_equal(a: str, b: str) -> bool:
     if a == b:
         return True
-    if len(a) >= TYPO_MIN_LEN and len(b) >= TYPO_MIN_LEN and a[0] == b[0]:
-        return difflib.SequenceMatcher(None, a, b).ratio() >= TYPO_RATIO
-    return False
+    # ratio = 2 * matches / (len a + len b) cannot reach TYPO_RATIO when the lengths differ this much
+    if len(a) < TYPO_MIN_LEN or len(b) < TYPO_MIN_LEN or a[0] != b[0] or \
+            2 * min(len(a), len(b)) < TYPO_RATIO * (len(a) + len(b)):
+        return False
+    return _typo(a, b) if a < b else _typo(b, a)
+
+
+@lru_cache(maxsize=1 << 16)
+def _typo(a: str, b: str) -> bool:
+    m = difflib.SequenceMatcher(None, a, b)
+    return m.quick_ratio() >= TYPO_RATIO and m.ratio() >= TYPO_RATIO
 
 
 def _extras(a: Sequence[str], b: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -262,10 +309,13 @@ def _extras(a: Sequence[str], b: Sequence[str]) -> tuple[list[str], list[str]]:
     return only_a, only_b
 
 
-def _places_of(org: OrgContext) -> set[str]:
+def _places_of(org: OrgContext) -> frozenset[str]:
     """Words of the organisation's own cities and countries (not regions: "Kaiser Permanente Washington"
     is a regional body, "National University Hospital Singapore" a place qualifier)."""
-    return {token(w) for p in org.cities | org.countries for w in p.split()} - {""}
+    sizes = (len(org.cities), len(org.countries))  # places are only ever added: the sizes tell a change
+    if org._place_words is None or org._place_words[0] != sizes:
+        org._place_words = (sizes, frozenset({token(w) for p in org.cities | org.countries for w in p.split()} - {""}))
+    return org._place_words[1]
 
 
 @dataclass
@@ -276,6 +326,9 @@ class Evidence:
     conflict: list[str] = field(default_factory=list)
     shared_trials: int = 0
     same_city: bool = False
+    # Trials where one is the lead sponsor and the other the registering organisation: the registrant
+    # wrote two names into the two slots of one record, so it means two parties.
+    split_trials: list[str] = field(default_factory=list)
 
 
 def evidence(a: OrgContext, b: OrgContext) -> Evidence:
@@ -298,6 +351,7 @@ def evidence(a: OrgContext, b: OrgContext) -> Evidence:
             ev.conflict.append(f"other countries: {'; '.join(sorted(a.countries))} / {'; '.join(sorted(b.countries))}")
     if a.classes & b.classes:
         ev.support.append("same agency class: " + " ".join(sorted(a.classes & b.classes)))
+    ev.split_trials = sorted(a.sponsor_of & b.registrant_of | b.sponsor_of & a.registrant_of)
     return ev
 
 
@@ -395,6 +449,8 @@ class Resolver:
                 return Decision(PARENT if ev.shared_trials else CANDIDATE, "legal-form", 0.7,
                                 (f"different legal forms {sorted(pa.legal)} / {sorted(pb.legal)}", *support),
                                 parent=_bigger(a, b) if ev.shared_trials else None)
+            if pa.legal != pb.legal and ev.split_trials:
+                return _registrant_split(a, b, pa, pb, ev, support)
             needs = (pa.legal != pb.legal) or not same_order  # one legal form or another word order
             if not blocked and (corroborated or not needs):
                 return Decision(SAME, "variant", 1.0 if same_order else 0.95,
@@ -418,6 +474,8 @@ class Resolver:
             kind_of_short = any(w in KIND_WORDS or w in UNIT_WORDS for w in short)
             if all(w in KIND_WORDS for w in extra) and not kind_of_short:
                 # "Sunnybrook" / "Sunnybrook Hospital", "Novartis" / "Novartis Pharmaceuticals"
+                if pa.legal != pb.legal and ev.split_trials:
+                    return _registrant_split(a, b, pa, pb, ev, support)
                 if corroborated and not blocked:
                     return Decision(SAME, "variant", 0.92, (f"adds only {' '.join(extra)!r}", *support))
                 return Decision(CANDIDATE, "variant", 0.6, (f"adds only {' '.join(extra)!r}", *support, *conflict))
@@ -440,9 +498,9 @@ class Resolver:
     def _unplaced(self, tokens: Sequence[str], own: OrgContext, other: OrgContext) -> tuple[tuple[str, ...], bool]:
         """The tokens without place words, and whether they named the other's place (own has none)."""
         mine = _places_of(own)
-        theirs = _places_of(other) if not (own.cities or own.countries) else set()
+        theirs = _places_of(other) if not (own.cities or own.countries) else frozenset()
         kept = tuple(w for w in tokens if w not in mine and w not in theirs)
-        if all(w in KIND_WORDS or w in GENERIC_WORDS for w in kept):
+        if all(_weak(w) for w in kept):
             return tuple(tokens), False
         return kept, any(w in theirs for w in tokens)
 
@@ -453,10 +511,11 @@ class Resolver:
         words = set(tokens)
         for kind, own_places, other_places in (("cities", own.cities, other.cities),
                                                ("countries", own.countries, other.countries)):
-            named = {p for p in own_places if p.split() and all(token(w) in words for w in p.split())}
+            if not any(p.split() and all(token(w) in words for w in p.split()) for p in own_places):
+                continue  # the name does not name its place (the common case: checked first)
             elsewhere = {p for p in other_places - own_places
                          if p not in own.regions and not _city_prefix({p}, own_places)}
-            if named and elsewhere:
+            if elsewhere:
                 return f"{own.name!r} names its place; {other.name!r} is also in other {kind}"
         return None
 
@@ -512,6 +571,17 @@ class Resolver:
                     return Decision(PARENT, "containment", 0.8, (f"{y.name!r} is a part of {x.name!r}", *support),
                                     parent=x.iri)
         return None
+
+
+def _registrant_split(a: OrgContext, b: OrgContext, pa: NameParts, pb: NameParts, ev: Evidence,
+                      support: tuple[str, ...]) -> Decision:
+    """A record that names its lead sponsor and its registering organisation apart, by legal form only
+    ("Shionogi" / "Shionogi Inc."), names a company and one of its legal entities: linked, never merged.
+    The bare name is the group, the parent."""
+    parent = a.iri if not pa.legal else b.iri if not pb.legal else _bigger(a, b)
+    why = (f"lead sponsor and registering organisation of {' '.join(ev.split_trials[:3])} under different "
+           f"legal forms {sorted(pa.legal)} / {sorted(pb.legal)}")
+    return Decision(PARENT, "legal-form", 0.7, (why, *support), parent=parent)
 
 
 def _uncovered(xs: Sequence[str], ys: Sequence[str]) -> list[str]:
@@ -628,6 +698,9 @@ class Resolution:
 
 
 def _block_tokens(org: OrgContext) -> set[str]:
+    """Its words, 'acro:X' for each acronym or initials of its names and 'abbr:X' for an acronym a name gives
+    (a bare acronym, or one in parentheses): initials pair with such a name, while two names with the same
+    initials only ('Aksaray University', 'Ankara University') need a second shared word."""
     found: set[str] = set()
     for n in org.names:
         p = name_parts(n)
@@ -635,14 +708,43 @@ def _block_tokens(org: OrgContext) -> set[str]:
         found.update("acro:" + a for a in p.acronyms)
         if len(p.tokens) >= 2:
             found.add("acro:" + p.initials)
+        found.update("abbr:" + a for a in p.declared)
         if p.is_acronym:
-            found.add("acro:" + p.tokens[0].upper())
+            found.add("abbr:" + p.tokens[0].upper())
+    return found
+
+
+_WEAK_WORDS = KIND_WORDS | UNIT_WORDS | GENERIC_WORDS | DISTINGUISHING
+
+
+@lru_cache(maxsize=1 << 14)
+def _weak(word: str) -> bool:
+    """A word that names no body by itself: a kind, unit or generic word, or one misspelt ('Hospial'); the
+    bar is higher than for other typos, so that 'Servier' is not 'service'."""
+    return word in _WEAK_WORDS or any(_soft_equal(word, k) and difflib.SequenceMatcher(None, word, k).ratio() >= 0.9
+                                      for k in _WEAK_WORDS)
+
+
+def _bare_words(org: OrgContext) -> set[str]:
+    """Words that alone (with kind and generic words) make one of the organisation's names: 'ankara' for
+    'Ankara University'. Place words count as words: 'Royal Perth Hospital' is named by no single word."""
+    found: set[str] = set()
+    for n in org.names:
+        strong = {w for w in name_parts(n).tokens if w not in _WEAK_WORDS}
+        if len(strong) == 1:
+            found |= strong
+        elif not strong:  # a name of generic words only ("National Cancer Institute") is named by them
+            found |= {w for w in name_parts(n).tokens if w not in KIND_WORDS and w not in UNIT_WORDS}
     return found
 
 
 def candidate_pairs(orgs: Sequence[OrgContext], resolver: Resolver) -> Iterator[tuple[int, int]]:
-    """Pairs that share a rare word, an acronym, or an alias-table group (blocking)."""
+    """Pairs that share a rare word, an acronym, or an alias-table group (blocking). A word shared by more
+    than BLOCK_RARE_DF organisations ("eye", "hematology", "nhs", a city) names a field or a place, not a
+    body: it pairs two of them only with a second shared word, or when it alone names one of them
+    ("Ankara University" / "Ankara University, Department of Pain Medicine")."""
     index: dict[str, list[int]] = defaultdict(list)
+    bare: dict[int, set[str]] = {}
     for i, org in enumerate(orgs):
         if org.masked:
             continue
@@ -651,16 +753,37 @@ def candidate_pairs(orgs: Sequence[OrgContext], resolver: Resolver) -> Iterator[
         group = resolver.alias_group(org)
         if group:
             index["alias:" + group].append(i)
+        bare[i] = _bare_words(org)
     seen: set[tuple[int, int]] = set()
     for tok, members in sorted(index.items()):
-        if (len(members) > BLOCK_MAX_DF or tok in KIND_WORDS or tok in UNIT_WORDS) and not tok.startswith("alias:"):
+        if tok.startswith("abbr:") and len(members) <= BLOCK_MAX_DF:
+            others = index.get("acro:" + tok[5:], [])
+            for x in members:
+                for y in (members + others if len(others) <= BLOCK_MAX_DF else members):
+                    pair = (min(x, y), max(x, y))
+                    if x != y and pair not in seen:
+                        seen.add(pair)
+                        yield pair
+    common: Counter[tuple[int, int]] = Counter()
+    for tok, members in sorted(index.items()):
+        if tok.startswith("abbr:"):
             continue
+        alias = tok.startswith("alias:")
+        if (len(members) > BLOCK_MAX_DF or tok in KIND_WORDS or tok in UNIT_WORDS) and not alias:
+            continue
+        # Shared initials count as a second shared word ("Royal Orthopaedic/Orthopedic Hospital").
+        rare = alias or len(members) <= BLOCK_RARE_DF and not tok.startswith("acro:")
         for x in range(len(members)):
             for y in range(x + 1, len(members)):
                 pair = (members[x], members[y])
-                if pair not in seen:
-                    seen.add(pair)
-                    yield pair
+                if pair in seen:
+                    continue
+                if not (rare or tok in bare[pair[0]] or tok in bare[pair[1]]):
+                    common[pair] += 1
+                    if common[pair] < 2:
+                        continue
+                seen.add(pair)
+                yield pair
 
 
 def resolve(orgs: Iterable[OrgContext], resolver: Resolver | None = None) -> Resolution:
@@ -730,6 +853,8 @@ def _absorb(into: OrgContext, other: OrgContext) -> None:
     into.trials |= other.trials
     into.classes |= other.classes
     into.roles |= other.roles
+    into.sponsor_of |= other.sponsor_of
+    into.registrant_of |= other.registrant_of
 
 
 def _cannot_link(xs: list[str], ys: list[str], by_iri: dict[str, OrgContext], resolver: Resolver) -> str | None:
@@ -756,8 +881,14 @@ def context_from_summary(iri: str, name: str, summary: dict[str, object]) -> Org
         parts = [p.strip() for p in city.split(",")]
         org.add_place(parts[0], None, ", ".join(parts[1:-1]) or None)
     org.classes.update(c.upper() for c in summary.get("classes", {}) or {})  # type: ignore[union-attr]
-    org.roles.update(summary.get("roles", {}) or {})  # type: ignore[arg-type]
     org.trials.update(summary.get("example_ncts", []) or [])  # type: ignore[arg-type]
+    roles = list(summary.get("roles", {}) or {})  # type: ignore[call-overload]
+    # A summary does not say which trial each role was in: only one trial, or one role, tells.
+    exact = len(roles) == 1 or int(summary.get("n_trials", 1) or 1) <= 1  # type: ignore[call-overload]
+    for role in roles:
+        org.roles.add(role)
+        for trial in sorted(org.trials) if exact else ():
+            org.add_role(role, trial)
     return org
 
 
@@ -876,6 +1007,10 @@ class PersonContext:
 
 PERSON_SAME_AFFILIATION_SCORE = 1.0
 PERSON_BASE_SCORE = 0.4  # the same name tokens at two unrelated organisations
+# A name at more organisations than this in one build is a role or a desk ("Study Coordinator", "Site
+# Contact", the sponsor's name as a contact), not a person: its pairs are not proposed (106 'Study
+# Coordinator's made 5,565 of the 574-record sample's 6,800 person candidates).
+PERSON_MAX_AFFILIATIONS = 10
 
 
 def person_triples(people: Iterable[PersonContext], res: Resolution, iris: Iris) -> Iterator[Triple]:
@@ -887,6 +1022,8 @@ def person_triples(people: Iterable[PersonContext], res: Resolution, iris: Iris)
             by_tokens[p.tokens].append(p)
     out: list[Triple] = []
     for tokens, group in sorted(by_tokens.items()):
+        if len({p.affiliation for p in group}) > PERSON_MAX_AFFILIATIONS:
+            continue
         group.sort(key=lambda p: p.iri)
         for i, a in enumerate(group):
             for b in group[i + 1:]:
@@ -963,7 +1100,7 @@ def org_contexts(store: object) -> list[OrgContext]:
         if row["class"] is not None:
             org.classes.add(_tail(_value(row["class"])).upper())
         if row["role"] is not None:
-            org.roles.add(_tail(_value(row["role"])).lower())
+            org.add_role(_tail(_value(row["role"])).lower(), _value(row["trial"]) or "")
     for row in store.query(AFFILIATION_QUERY):  # type: ignore[attr-defined]
         org = get(_value(row["org"]) or "")
         org.names[_value(row["name"]) or ""] += 1
@@ -982,55 +1119,112 @@ def org_contexts(store: object) -> list[OrgContext]:
     return sorted(orgs.values(), key=lambda o: o.iri)
 
 
-def contexts_from_records(chunks: Iterable[tuple[str, bytes]]) -> tuple[list[OrgContext], list[PersonContext]]:
-    """The same contexts as :func:`org_contexts` and :func:`person_contexts`, read from the N-Triples of each
-    record graph as the build spools them (one record at a time, so the build never loads the whole graph)."""
-    import pyoxigraph
+_UNESCAPE_RE = re.compile(r'\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))')
+_ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 
-    from kg.vocab import NAMESPACES
 
-    tkg, schema, rdf_type = NAMESPACES["tkg"], NAMESPACES["schema"], NAMESPACES["rdf"] + "type"
-    orgs: dict[str, OrgContext] = {}
-    people: dict[str, PersonContext] = {}
-    for _graph, data in chunks:
-        props: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        for q in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES):
-            props[q.subject.value][q.predicate.value].append(q.object.value)
+def _unescape(m: re.Match[str]) -> str:
+    code = m.group(1) or m.group(2)
+    return chr(int(code, 16)) if code else _ECHAR.get(m.group(3), m.group(3))
+
+
+def _term_value(term: str) -> str:
+    """The value of an N-Triples term: an IRI without its brackets, a literal's text without its datatype."""
+    if term.startswith("<"):
+        return term[1:-1]
+    text = term[1:term.rindex('"')]
+    return _UNESCAPE_RE.sub(_unescape, text) if "\\" in text else text
+
+
+class ContextCollector:
+    """Gathers the contexts of :func:`org_contexts` and :func:`person_contexts` one record at a time from
+    the record's triples as N-Triples term strings (what the mapping makes and the build spools), reading
+    only the few predicates it needs: no RDF parser, and the build never loads the whole graph."""
+
+    def __init__(self) -> None:
+        from kg.vocab import NAMESPACES
+
+        tkg, schema = NAMESPACES["tkg"], NAMESPACES["schema"]
+        self.p = {k: f"<{ns}{k}>" for ns, names in ((tkg, ("participation", "resolvesTo", "nameAsRegistered",
+                                                           "agencyClass", "role", "affiliationAsRegistered",
+                                                           "site", "facility")),
+                                                     (schema, ("affiliation", "name", "addressLocality",
+                                                               "addressCountry", "addressRegion")))
+                  for k in names}
+        self.rdf_type = f"<{NAMESPACES['rdf']}type>"
+        self.org_class, self.person_class = f"<{tkg}Organization>", f"<{tkg}Person>"
+        self.wanted = frozenset(self.p.values())
+        self.orgs: dict[str, OrgContext] = {}
+        self.people: dict[str, PersonContext] = {}
+
+    def add(self, triples: Iterable[tuple[str, str, str]]) -> None:
+        """One record's triples (subject, predicate, object term strings); others than those read are skipped."""
+        props: dict[str, dict[str, list[str]]] = {}
+        wanted, rdf_type, classes = self.wanted, self.rdf_type, (self.org_class, self.person_class)
+        for s_, p_, o_ in triples:
+            if p_ in wanted:
+                o_ = _term_value(o_)
+            elif p_ != rdf_type or o_ not in classes:
+                continue
+            props.setdefault(s_[1:-1], {}).setdefault(p_, []).append(o_)
+        P, orgs, people = self.p, self.orgs, self.people
         for subject, po in props.items():
-            for p in po.get(tkg + "participation", []):
+            for p in po.get(P["participation"], []):
                 part = props.get(p, {})
-                entity = (part.get(tkg + "resolvesTo") or [""])[0]
-                name = (part.get(tkg + "nameAsRegistered") or [""])[0]
-                types = props.get(entity, {}).get(rdf_type, [])
-                if tkg + "Organization" in types:
+                entity = (part.get(P["resolvesTo"]) or [""])[0]
+                name = (part.get(P["nameAsRegistered"]) or [""])[0]
+                types = props.get(entity, {}).get(self.rdf_type, [])
+                if self.org_class in types:
                     org = orgs.setdefault(entity, OrgContext(entity))
                     org.names[name] += 1
                     org.trials.add(subject)
-                    org.classes.update(_tail(c).upper() for c in part.get(tkg + "agencyClass", []))
-                    org.roles.update(_tail(r).lower() for r in part.get(tkg + "role", []))
-                elif tkg + "Person" in types:
-                    aff = (props[entity].get(schema + "affiliation") or [None])[0]
+                    org.classes.update(_tail(c).upper() for c in part.get(P["agencyClass"], []))
+                    for r in part.get(P["role"], []):
+                        org.add_role(_tail(r).lower(), subject)
+                elif self.person_class in types:
+                    aff = (props[entity].get(P["affiliation"]) or [None])[0]
                     person = people.setdefault(entity, PersonContext(entity, aff))
                     person.names[name] += 1
                     person.trials.add(subject)
-                    for reg in part.get(tkg + "affiliationAsRegistered", []):
+                    for reg in part.get(P["affiliationAsRegistered"], []):
                         if aff:
                             org = orgs.setdefault(aff, OrgContext(aff))
                             org.names[reg] += 1
                             org.trials.add(subject)
                             org.roles.add("affiliation")
-            for site in po.get(tkg + "site", []):
+            for site in po.get(P["site"], []):
                 sp = props.get(site, {})
-                for facility in sp.get(tkg + "facility", []):
+                for facility in sp.get(P["facility"], []):
                     org = orgs.setdefault(facility, OrgContext(facility))
-                    for name in sp.get(schema + "name", []):
+                    for name in sp.get(P["name"], []):
                         org.names[name] += 1
                     org.trials.add(subject)
                     org.roles.add("facility")
-                    first = {k: (sp.get(schema + k) or [None])[0]
-                             for k in ("addressLocality", "addressCountry", "addressRegion")}
+                    first = {k: (sp.get(P[k]) or [None])[0] for k in ("addressLocality", "addressCountry",
+                                                                       "addressRegion")}
                     org.add_place(first["addressLocality"], first["addressCountry"], first["addressRegion"])
-    return sorted(orgs.values(), key=lambda o: o.iri), sorted(people.values(), key=lambda p: p.iri)
+
+    def result(self) -> tuple[list[OrgContext], list[PersonContext]]:
+        return (sorted(self.orgs.values(), key=lambda o: o.iri),
+                sorted(self.people.values(), key=lambda p: p.iri))
+
+
+def _ntriples_terms(data: bytes, predicates: frozenset[str]) -> Iterator[tuple[str, str, str]]:
+    """(subject, predicate, object) term strings of the N-Triples lines with one of these predicates. The
+    build writes one triple per line with single spaces; IRIs have no spaces, so the object is the rest."""
+    for line in data.decode("utf-8").split("\n"):
+        parts = line.split(" ", 2)
+        if len(parts) == 3 and parts[1] in predicates and parts[2].endswith(" ."):
+            yield parts[0], parts[1], parts[2][:-2]
+
+
+def contexts_from_records(chunks: Iterable[tuple[str, bytes]]) -> tuple[list[OrgContext], list[PersonContext]]:
+    """The same contexts as :func:`org_contexts` and :func:`person_contexts`, read from the N-Triples of each
+    record graph as the build spools them (one record at a time, so the build never loads the whole graph)."""
+    collector = ContextCollector()
+    for _graph, data in chunks:
+        collector.add(_ntriples_terms(data, collector.wanted | {collector.rdf_type}))
+    return collector.result()
 
 
 def person_contexts(store: object) -> list[PersonContext]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -21,11 +22,14 @@ IRIS = Iris()
 
 
 def _org(name: str, *, city: str | None = None, country: str | None = None, trials: tuple[str, ...] = (),
-         classes: tuple[str, ...] = (), trial_scope: str | None = None) -> R.OrgContext:
+         classes: tuple[str, ...] = (), trial_scope: str | None = None, roles: tuple[str, ...] = ()) -> R.OrgContext:
     org = R.OrgContext(IRIS.org(name, trial_scope), Counter({name: 1}))
     org.add_place(city, country)
     org.trials.update(trials)
     org.classes.update(classes)
+    for role in roles:
+        for trial in trials:
+            org.add_role(role, trial)
     return org
 
 
@@ -52,10 +56,13 @@ def test_recall_on_the_development_pairs_is_at_least_070(gold_outcomes: list[tup
     assert sum(1 for k in same if k == R.SAME) / len(same) >= 0.70
 
 
-def test_parent_child_pairs_are_at_most_once_merged(gold_outcomes: list[tuple[str, str]]) -> None:
-    # The one merged is 'Shionogi' / 'Shionogi Inc.' (a bare name and one legal form in one trial):
-    # the guide's rule merges them; the labels call Shionogi Inc. the US subsidiary.
-    assert sum(1 for label, kind in gold_outcomes if label == "PARENT_CHILD" and kind == R.SAME) <= 1
+def test_parent_child_pairs_are_never_merged(gold_outcomes: list[tuple[str, str]]) -> None:
+    assert [kind for label, kind in gold_outcomes if label == "PARENT_CHILD" and kind == R.SAME] == []
+
+
+def test_a_parent_child_pair_is_mostly_linked_or_proposed(gold_outcomes: list[tuple[str, str]]) -> None:
+    linked = [kind for label, kind in gold_outcomes if label == "PARENT_CHILD" and kind in (R.PARENT, R.CANDIDATE)]
+    assert len(linked) >= 39  # half of the 78: the links are found, not only the merges avoided
 
 
 # ------------------------------------------------------------------------------------------ rules
@@ -67,12 +74,71 @@ def test_masked_site_names_are_never_merged_across_trials(resolver: R.Resolver) 
     assert res.canonical(a.iri) != res.canonical(b.iri)
 
 
+def test_numbered_investigational_sites_of_one_trial_are_two_places(resolver: R.Resolver) -> None:
+    a = _org("Investigational Site Number :0360001", city="Melbourne", country="Australia", trials=("NCT1",))
+    b = _org("Investigational Site Number :0360002", city="Melbourne", country="Australia", trials=("NCT1",))
+    res = R.resolve([a, b], resolver)
+    assert res.canonical(a.iri) != res.canonical(b.iri) and res.candidates == []
+    hospital = _org("Beth Israel Deaconess Medical Center-Site Number:8400004")  # a real name with a site code
+    assert not hospital.masked
+
+
 def test_a_department_is_linked_to_its_parent_not_merged(resolver: R.Resolver) -> None:
     parent = _org("Duke University", city="Durham", country="United States", trials=("NCT1",))
     child = _org("Duke University Medical Center", city="Durham", country="United States", trials=("NCT1",))
     res = R.resolve([parent, child], resolver)
     assert res.canonical(parent.iri) != res.canonical(child.iri)
     assert [(c, p) for c, p, _ in res.parents] == [(child.iri, parent.iri)]
+
+
+def test_a_lead_sponsor_and_registrant_named_apart_by_legal_form_are_linked_not_merged(resolver: R.Resolver) -> None:
+    # One record names 'Shionogi' its lead sponsor and 'Shionogi Inc.' the organisation that registered it:
+    # the registrant told two legal entities apart (the group and its US company).
+    group = _org("Shionogi", trials=("NCT05897541",), classes=("INDUSTRY",), roles=("lead_sponsor",))
+    company = _org("Shionogi Inc.", trials=("NCT05897541",), classes=("INDUSTRY",), roles=("study_organization",))
+    res = R.resolve([group, company], resolver)
+    assert res.canonical(group.iri) != res.canonical(company.iri)
+    assert [(c, p, d.method) for c, p, d in res.parents] == [(company.iri, group.iri, "legal-form")]
+
+
+def test_a_legal_form_outside_the_sponsor_slots_is_still_a_variant(resolver: R.Resolver) -> None:
+    # The sponsor (also the registrant) and an official's affiliation with the legal form: one company.
+    sponsor = _org("DynamiCare Health", trials=("NCT04581499",), roles=("lead_sponsor", "study_organization"))
+    affiliation = _org("DynamiCare Health Inc.", trials=("NCT04581499",), roles=("affiliation",))
+    res = R.resolve([sponsor, affiliation], resolver)
+    assert res.canonical(sponsor.iri) == res.canonical(affiliation.iri)
+
+
+def test_names_apart_in_the_sponsor_slots_by_a_kind_word_only_still_merge(resolver: R.Resolver) -> None:
+    # No legal form differs: the rule does not apply ("Novartis" / "Novartis Pharmaceuticals").
+    a = _org("Novartis", trials=("NCT1",), roles=("study_organization",))
+    b = _org("Novartis Pharmaceuticals", trials=("NCT1",), roles=("lead_sponsor",))
+    res = R.resolve([a, b], resolver)
+    assert res.canonical(a.iri) == res.canonical(b.iri)
+
+
+def test_a_misspelt_kind_word_does_not_make_a_name_its_place(resolver: R.Resolver) -> None:
+    # 'Hospial' is 'Hospital' misspelt, not a proper word: 'Kurume' stays the name, not a place qualifier.
+    a = _org("Kurume University Hospial", city="Kurume", country="Japan")
+    b = _org("Kurume University Hospital", city="Kurume", country="Japan")
+    res = R.resolve([a, b], resolver)
+    assert res.canonical(a.iri) == res.canonical(b.iri) and res.parents == []
+
+
+def test_a_word_many_organisations_share_pairs_them_only_with_a_second_shared_word(resolver: R.Resolver) -> None:
+    words = "alder birch cedar dogwood elm fir ginkgo hazel ironwood juniper kapok larch".split()
+    clinics = [_org(f"{w.title()} Eye Clinic") for w in words]  # 'eye' in 12 > BLOCK_RARE_DF organisations
+    assert len(clinics) > R.BLOCK_RARE_DF
+    assert list(R.candidate_pairs(clinics, resolver)) == []
+    bare = _org("Eye Institute")  # named by the shared word alone: paired with each
+    assert len(list(R.candidate_pairs([*clinics, bare], resolver))) == len(clinics)
+    second = _org("Alder Eye Clinic Annex")  # shares 'alder' too
+    assert (0, len(clinics)) in set(R.candidate_pairs([*clinics, second], resolver))
+
+
+def test_the_same_initials_alone_do_not_pair_two_names(resolver: R.Resolver) -> None:
+    assert list(R.candidate_pairs([_org("Aksaray University"), _org("Ankara University")], resolver)) == []
+    assert list(R.candidate_pairs([_org("LUMC"), _org("Leiden University Medical Center")], resolver)) == [(0, 1)]
 
 
 def test_an_acronym_merges_with_its_expansion_in_the_same_city(resolver: R.Resolver) -> None:
@@ -133,7 +199,12 @@ def test_every_alias_row_cites_evidence_outside_the_labelled_pairs() -> None:
     assert rows and len({r.id for r in rows}) == len(rows)
     for row in rows:
         assert len(row.evidence) > 30 and "org_pairs" not in row.evidence and "gold" not in row.evidence.lower()
-        assert row.relation in {"former-name", "legal-name", "acronym", "translation", "other-name"}
+        assert row.relation in {"former-name", "legal-name", "acronym", "translation", "other-name", "merged-into"}
+
+
+def test_every_alias_row_names_its_source_page_or_says_it_is_unverified() -> None:
+    for row in R.ResolverConfig.load().aliases:
+        assert re.search(r"https?://\S+\.\w", row.evidence) or row.evidence.startswith("unverified:"), row.id
 
 
 # ------------------------------------------------------------------------------------------ the graph
@@ -182,11 +253,27 @@ def test_the_same_person_name_at_unrelated_organisations_is_only_possibly_the_sa
     assert "possibleSameAs" in text and "owl#sameAs" not in text
 
 
+def test_a_role_name_at_many_organisations_is_not_proposed_as_one_person() -> None:
+    orgs = [_org(f"Hospital {i}", city=f"Town {i}", country="France") for i in range(R.PERSON_MAX_AFFILIATIONS + 1)]
+    people = [R.PersonContext(IRIS.person("Study Coordinator", o.iri, "NCT1"), o.iri,
+                              Counter({"Study Coordinator": 1}), {"NCT1"}) for o in orgs]
+    assert "possibleSameAs" not in _triples(orgs, people)
+    assert "possibleSameAs" in _triples(orgs[:2], people[:2])
+
+
 def test_the_same_person_name_at_merged_organisations_is_one_person() -> None:
     orgs = _sample_orgs()[:2]
     people = [R.PersonContext(IRIS.person("Zhou Qi", o.iri, "NCT1"), o.iri, Counter({n: 1}), {"NCT1"})
               for o, n in zip(orgs, ("Zhou Qi, MD", "Qi Zhou"), strict=True)]
     assert "<http://www.w3.org/2002/07/owl#sameAs> <https://w3id.org/trialkg/person/" in _triples(orgs, people)
+
+
+def test_literal_escapes_are_read_back_as_the_mapping_wrote_them() -> None:
+    from kg import rdfterms
+
+    for text in ('Hôpital "Saint-Éloi"', "C:\\path\\x", "a\tb\nc", "\x07bell"):
+        assert R._term_value(rdfterms.string(text)) == text
+    assert R._term_value("<https://example.org/a>") == "https://example.org/a"
 
 
 def test_contexts_come_from_a_built_graph(sample_nq: Path) -> None:
@@ -237,8 +324,11 @@ def test_the_build_reads_the_same_contexts_from_its_record_graphs(sample_nq: Pat
                        for q in store.quads_for_pattern(None, None, None, pyoxigraph.NamedNode(g)))
         chunks.append((g, text.encode()))
     from_records, _ = R.contexts_from_records(chunks)
-    assert [(o.iri, set(o.names), o.trials, o.cities, o.classes) for o in from_records] == \
-        [(o.iri, set(o.names), o.trials, o.cities, o.classes) for o in R.org_contexts(store)]
+    assert any(o.sponsor_of for o in from_records) and any(o.registrant_of for o in from_records)
+    assert [(o.iri, set(o.names), o.trials, o.cities, o.classes, o.sponsor_of, o.registrant_of)
+            for o in from_records] == \
+        [(o.iri, set(o.names), o.trials, o.cities, o.classes, o.sponsor_of, o.registrant_of)
+         for o in R.org_contexts(store)]
 
 
 def test_kg_build_resolve_adds_the_resolution_graph(tmp_path: Path) -> None:
