@@ -22,7 +22,7 @@ from kg.mapping import MappedRecord, MeshLookup, map_trial, mesh_description
 from kg.mesh import MeshIndex, default_index
 from kg.model import Trial
 from kg.report import Problem, RecordError, Report
-from kg.sinks import Spool, load_spool_into_store, ntriples, write_spool
+from kg.sinks import Spool, load_spool_into_store, ntriples, ntriples_counted, write_spool
 from kg.sources import ctgov_v2, detect
 
 PARALLEL_CHUNKSIZE = 1  # one file per task: a 1,000-study file is already a big task, and memory stays low
@@ -62,7 +62,7 @@ class _Worker:
 
     def record(self, trial: Trial, problems: list[Problem]) -> RecordOut:
         mapped: MappedRecord = map_trial(trial, self.iris, self.mesh, problems)
-        text = ntriples(mapped.triples)
+        text, count = ntriples_counted(mapped.triples)
         prov = trial.provenance
         return RecordOut(
             key=(mapped.trial_id, prov.source),
@@ -70,7 +70,7 @@ class _Worker:
             label=trial.nct_id or mapped.trial_id,
             graph=mapped.graph_iri,
             text=text,
-            triples=text.count("\n"),
+            triples=count,
             mesh_uis=tuple(sorted(mapped.mesh_uis)),
         )
 

@@ -106,6 +106,7 @@ def is_masked_site_name(name: str) -> bool:
     return bool(_MASKED_SITE_RE.match(" ".join(name.split())))
 
 
+@lru_cache(maxsize=1 << 16)
 def person_tokens(name: str) -> str:
     """A person's name as a sorted token set without degrees: 'Zhou Qi, MD' and 'Qi Zhou' meet."""
     tokens = [t for t in _words(name.replace(".", " ")).split() if t not in DEGREE_TOKENS]
@@ -182,6 +183,6 @@ def pubmed_iri(pmid: str) -> str:
 
 
 def related_nct_ids(own_id: str | None, *texts: str | None) -> tuple[str, ...]:
-    found = {m for t in texts if t for m in NCT_IN_TEXT_RE.findall(t)}
+    found = {m for t in texts if t and "NCT" in t for m in NCT_IN_TEXT_RE.findall(t)}
     found.discard(own_id or "")
     return tuple(sorted(found))

@@ -156,6 +156,7 @@ class MeshIndex:
     source: str
     _records: dict[str, _Record] = field(repr=False)
     _ancestor_cache: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _ui_cache: dict[str, str] = field(default_factory=dict, repr=False)  # given UI -> normalised ("" if none)
 
     # -- lookups by UI -------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -176,7 +177,10 @@ class MeshIndex:
 
     def normalise_ui(self, ui: str) -> str | None:
         """:func:`normalise_ui` against this index."""
-        return _normalise_with(ui, self._records)
+        cached = self._ui_cache.get(ui)
+        if cached is None:
+            cached = self._ui_cache[ui] = _normalise_with(ui, self._records) or ""
+        return cached or None
 
     def label(self, ui: str) -> str | None:
         """The heading of a descriptor or the name of a supplementary concept."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from decimal import Decimal
+from functools import lru_cache
 from urllib.parse import quote
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -24,7 +25,8 @@ XSD_ANYURI = XSD + "anyURI"
 # Characters N-Triples forbids inside <...>, plus anything outside printable ASCII we percent-encode.
 _IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]')
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
-_LIT_BAD = re.compile(r'[\\"\x00-\x1f\x7f\ud800-\udfff]')
+# Control characters other than \n \r \t, and lone surrogates: rare, escaped by a callback.
+_LIT_RARE = re.compile(r'[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f\ud800-\udfff]')
 
 
 def _escape_char(m: re.Match[str]) -> str:
@@ -39,7 +41,13 @@ def _escape_char(m: re.Match[str]) -> str:
 def escape_literal(text: str) -> str:
     if text.isprintable() and '"' not in text and "\\" not in text:  # the common case, checked in C
         return text
-    return _LIT_BAD.sub(_escape_char, text)
+    # Line breaks, tabs and quotes are common in descriptions: str.replace is several times faster
+    # than a per-match Python callback. Backslash first, so the escapes added are not escaped again.
+    text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    text = text.replace("\t", "\\t")
+    if _LIT_RARE.search(text):
+        text = _LIT_RARE.sub(_escape_char, text)
+    return text
 
 
 def iri(value: str) -> str:
@@ -66,6 +74,7 @@ def integer(value: int) -> str:
     return f'"{int(value)}"^^<{XSD_INTEGER}>'
 
 
+@lru_cache(maxsize=1 << 16)  # the same site coordinates recur across trials
 def decimal(value: float) -> str:
     """An xsd:decimal in plain notation (no exponent); raises ValueError for NaN and infinities."""
     if not math.isfinite(value):
