@@ -22,7 +22,7 @@ from kg.mapping import MappedRecord, MeshLookup, map_trial, mesh_description
 from kg.mesh import MeshIndex, default_index
 from kg.model import Trial
 from kg.report import Problem, RecordError, Report
-from kg.sinks import Spool, load_spool_into_store, ntriples, ntriples_counted, write_spool
+from kg.sinks import Spool, SpoolSegment, load_spool_into_store, ntriples, ntriples_counted, write_spool
 from kg.sources import ctgov_v2, detect
 
 PARALLEL_CHUNKSIZE = 1  # one file per task: a 1,000-study file is already a big task, and memory stays low
@@ -49,9 +49,10 @@ class RecordOut:
     version: tuple[str, str]  # (lastUpdatePostDate, versionHolder)
     label: str
     graph: str
-    text: str
+    text: str  # "" once a worker has written it to its spool segment
     triples: int
     mesh_uis: tuple[str, ...]  # sorted, interned: a build keeps one per record, so it must be small
+    segment: tuple[str, int, int] | None = None  # (segment file, offset, length) where a worker wrote the text
 
 
 @dataclass
@@ -120,16 +121,30 @@ class _Worker:
 
 
 _WORKER: _Worker | None = None
+_SEGMENT: SpoolSegment | None = None
+_SPOOL_PATH: str | None = None
 
 
-def _init_worker(worker: _Worker) -> None:
-    global _WORKER
+def _init_worker(worker: _Worker, spool_path: str | None) -> None:
+    global _WORKER, _SPOOL_PATH
     _WORKER = worker
+    _SPOOL_PATH = spool_path
 
 
 def _work(payload: Payload) -> tuple[list[RecordOut], list[Problem]]:
+    """One file's records in a worker process; their text goes to the worker's own spool segment."""
+    global _SEGMENT
     assert _WORKER is not None
-    return _WORKER.payload(payload)
+    recs, problems = _WORKER.payload(payload)
+    if _SPOOL_PATH is not None and recs:
+        if _SEGMENT is None:
+            _SEGMENT = SpoolSegment(_SPOOL_PATH)
+        for rec in recs:
+            offset, length = _SEGMENT.write(rec.text)
+            rec.segment = (_SEGMENT.path, offset, length)
+            rec.text = ""
+        _SEGMENT.flush()  # before the parent reads the chunks back
+    return recs, problems
 
 
 def _mesh_lookup(options: BuildOptions) -> MeshLookup:
@@ -143,9 +158,11 @@ def _mesh_lookup(options: BuildOptions) -> MeshLookup:
 
 
 def iter_records(
-    paths: Iterable[str | Path], options: BuildOptions, report: Report, studies: Iterable[Any] = ()
+    paths: Iterable[str | Path], options: BuildOptions, report: Report, studies: Iterable[Any] = (),
+    spool_path: str | None = None,
 ) -> Iterator[RecordOut]:
-    """Mapped records from files (and study dicts), in input order, problems going to ``report``."""
+    """Mapped records from files (and study dicts), in input order, problems going to ``report``. With
+    several jobs and a ``spool_path``, workers write record text to their own segments beside it."""
     worker = _Worker(Iris(options.base), _mesh_lookup(options), options.validate)
     for i, study in enumerate(studies):
         recs, problems = worker.study(study, f"<study {i}>")
@@ -164,7 +181,7 @@ def iter_records(
     else:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         ctx = multiprocessing.get_context(method)
-        with ctx.Pool(jobs, initializer=_init_worker, initargs=(worker,)) as pool:
+        with ctx.Pool(jobs, initializer=_init_worker, initargs=(worker, spool_path)) as pool:
             for recs, problems in pool.imap(_work, payloads, chunksize=PARALLEL_CHUNKSIZE):
                 report.extend(input_problems)
                 input_problems.clear()
@@ -226,8 +243,12 @@ def build(
         versions = _Versions()
         mesh_uis: dict[int, tuple[str, ...]] = {}
         triples: dict[int, int] = {}
-        for rec in _progress(iter_records(paths, options, report, studies), options.progress):
-            index = spool.add(rec.graph, rec.text, rec.version)
+        records = iter_records(paths, options, report, studies, spool.path)
+        for rec in _progress(records, options.progress):
+            if rec.segment is not None:
+                index = spool.add_segment_chunk(rec.graph, *rec.segment, rec.version)
+            else:
+                index = spool.add(rec.graph, rec.text, rec.version)
             versions.add(rec, index, report)
             if rec.mesh_uis:
                 mesh_uis[index] = tuple(map(sys.intern, rec.mesh_uis))  # one string per UI, not per record

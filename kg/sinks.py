@@ -8,6 +8,7 @@ then written in one streaming pass (Turtle and TriG through pyoxigraph's streami
 
 from __future__ import annotations
 
+import glob
 import gzip
 import os
 import sys
@@ -62,15 +63,41 @@ class Chunk:
     offset: int
     length: int
     version: tuple[str, str] | None = None  # (lastUpdatePostDate, versionHolder) of a record graph
+    file: int = 0  # index into Spool.files: 0 is the spool's own file, others are worker segments
+
+
+class SpoolSegment:
+    """A worker process's own spool file. The worker writes its records' text here and hands the parent only
+    (path, offset, length), so with --jobs the parent does not unpickle and rewrite every record. Named
+    after the spool (``{spool}.{pid}.part``) so the spool removes it even if its chunks never arrive."""
+
+    def __init__(self, spool_path: str) -> None:
+        self.path = f"{spool_path}.{os.getpid()}.part"
+        self._file: BinaryIO = open(self.path, "wb")  # noqa: SIM115 - lives as long as the worker process
+        self._offset = 0
+
+    def write(self, text: str) -> tuple[int, int]:
+        """(offset, length) of ``text`` in the segment."""
+        data = text.encode("utf-8")
+        self._file.write(data)
+        offset = self._offset
+        self._offset += len(data)
+        return offset, len(data)
+
+    def flush(self) -> None:
+        self._file.flush()
 
 
 class Spool:
-    """Record graphs as N-Triples chunks in a temporary file, in input order."""
+    """Record graphs as N-Triples chunks in temporary files (its own and workers' segments), in input order."""
 
     def __init__(self, directory: str | None = None) -> None:
+        self.directory = directory
         fd, self.path = tempfile.mkstemp(prefix="trialkg-", suffix=".nt.spool", dir=directory)
         self._file: BinaryIO = os.fdopen(fd, "wb")
         self.chunks: list[Chunk] = []
+        self.files: list[str] = [self.path]
+        self._file_index: dict[str, int] = {self.path: 0}
         self._offset = 0
 
     def add(self, graph: str, text: str, version: tuple[str, str] | None = None) -> int:
@@ -80,20 +107,38 @@ class Spool:
         self._offset += len(data)
         return len(self.chunks) - 1
 
+    def add_segment_chunk(self, graph: str, segment: str, offset: int, length: int,
+                          version: tuple[str, str] | None = None) -> int:
+        """A chunk a worker already wrote to its segment file ``segment``; the spool deletes that file on close."""
+        file = self._file_index.get(segment)
+        if file is None:
+            file = self._file_index[segment] = len(self.files)
+            self.files.append(segment)
+        self.chunks.append(Chunk(graph, offset, length, version, file))
+        return len(self.chunks) - 1
+
     def iter_chunks(self, keep: set[int] | None = None) -> Iterator[tuple[Chunk, bytes]]:
         self._file.flush()
-        with open(self.path, "rb") as f:
+        handles: dict[int, BinaryIO] = {}
+        try:
             for i, c in enumerate(self.chunks):
                 if keep is not None and i not in keep:
                     continue
+                f = handles.get(c.file)
+                if f is None:
+                    f = handles[c.file] = open(self.files[c.file], "rb")  # noqa: SIM115 - closed below
                 f.seek(c.offset)
                 yield c, f.read(c.length)
+        finally:
+            for f in handles.values():
+                f.close()
 
     def close(self) -> None:
         if not self._file.closed:
             self._file.close()
-        if os.path.exists(self.path):
-            os.unlink(self.path)
+        for path in {*self.files, *glob.glob(glob.escape(self.path) + ".*.part")}:
+            if os.path.exists(path):
+                os.unlink(path)
 
 
 def _lines_with_graph(graph: str, data: bytes) -> bytes:
