@@ -8,6 +8,7 @@ over these two functions.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import multiprocessing
 import os
 import sys
@@ -25,6 +26,9 @@ from kg.report import Problem, RecordError, Report
 from kg.sinks import Spool, SpoolSegment, load_spool_into_store, ntriples, ntriples_counted, write_spool
 from kg.sources import ctgov_v2, detect
 
+# Objects still alive after this many records (the MeSH index, caches, the build's bookkeeping) are moved out of
+# the cyclic GC's reach: its full collections rescanning them cost ~10% of a build.
+FREEZE_EVERY = 500
 PARALLEL_CHUNKSIZE = 1  # one file per task: a 1,000-study file is already a big task, and memory stays low
 
 
@@ -144,6 +148,7 @@ def _work(payload: Payload) -> tuple[list[RecordOut], list[Problem]]:
             rec.segment = (_SEGMENT.path, offset, length)
             rec.text = ""
         _SEGMENT.flush()  # before the parent reads the chunks back
+    gc.freeze()  # what this worker keeps (index, caches) is long-lived; see FREEZE_EVERY
     return recs, problems
 
 
@@ -239,6 +244,7 @@ def build(
     options = dataclasses.replace(options, mesh=mesh)
     spool_dir = os.path.dirname(os.path.abspath(output)) if output not in (None, "-") else None
     spool = Spool(spool_dir)
+    thaw = gc.get_freeze_count() == 0  # leave a caller's own frozen objects frozen
     try:
         versions = _Versions()
         mesh_uis: dict[int, tuple[str, ...]] = {}
@@ -253,6 +259,8 @@ def build(
             if rec.mesh_uis:
                 mesh_uis[index] = tuple(map(sys.intern, rec.mesh_uis))  # one string per UI, not per record
             triples[index] = rec.triples
+            if index % FREEZE_EVERY == 0:
+                gc.freeze()
         keep = set(range(len(spool.chunks))) - versions.superseded
         report.records_built = len(keep)
         if options.validate:
@@ -280,6 +288,8 @@ def build(
                                    "holds a newer version of those records", "note"))
     finally:
         spool.close()
+        if thaw:
+            gc.unfreeze()
     return report
 
 

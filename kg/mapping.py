@@ -140,7 +140,8 @@ class _Emitter:
 
     def text(self, s: str, p: str, value: str | None) -> None:
         if value:
-            self.add((s, p, t.string(value)))
+            self.add((s, p, f'"{value}"' if value.isprintable() and '"' not in value and "\\" not in value
+                      else t.string(value)))  # t.string's common case inlined: ~170 calls per record
 
 
 # ------------------------------------------------------------------------------------------ the record
@@ -444,17 +445,25 @@ def _eligibility(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -
         e.add((node, TKG.samplingMethod, code("sampling-method", el.sampling_method)))
 
 
+@lru_cache(maxsize=1 << 16)
+def _place_facts(place: tuple[str | None, ...], latitude: float | None, longitude: float | None
+                 ) -> tuple[tuple[str, str], ...]:
+    """(predicate, object) pairs describing a site's place; the same hospitals recur across many trials."""
+    facts = [(pred, t.string(value)) for (_, pred), value in zip(SITE_LITERALS, place, strict=True) if value]
+    if latitude is not None and longitude is not None:
+        facts += [(SCHEMA.latitude, t.decimal(latitude)), (SCHEMA.longitude, t.decimal(longitude))]
+    return tuple(facts)
+
+
 def _sites(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> None:
     people = 0
     for n, site in enumerate(trial.sites, start=1):
         node = t.ref(iris.part(trial_id, "site", n))
         e.add((s, TKG.site, node))
         e.add((node, RDF.type, TKG.Site))
-        for fld, pred in SITE_LITERALS:
-            e.text(node, pred, getattr(site, fld))
-        if site.latitude is not None and site.longitude is not None:
-            e.add((node, SCHEMA.latitude, t.decimal(site.latitude)))
-            e.add((node, SCHEMA.longitude, t.decimal(site.longitude)))
+        place = (site.facility, site.city, site.state, site.zip, site.country)  # SITE_LITERALS order
+        for pred, obj in _place_facts(place, site.latitude, site.longitude):
+            e.add((node, pred, obj))
         if site.status:
             e.add((node, TKG.siteStatus, code("site-status", site.status)))
         if site.facility:

@@ -45,7 +45,7 @@ def escape_literal(text: str) -> str:
     # than a per-match Python callback. Backslash first, so the escapes added are not escaped again.
     text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
     text = text.replace("\t", "\\t")
-    if _LIT_RARE.search(text):
+    if not text.isprintable() and _LIT_RARE.search(text):  # isprintable: a C scan, far faster than the regex
         text = _LIT_RARE.sub(_escape_char, text)
     return text
 
@@ -63,6 +63,8 @@ def ref(value: str) -> str:
 
 
 def string(text: str) -> str:
+    if text.isprintable() and '"' not in text and "\\" not in text:  # escape_literal's common case, inlined
+        return f'"{text}"'
     return f'"{escape_literal(text)}"'
 
 
