@@ -60,6 +60,17 @@ def test_json_lines(tmp_path: Path, two_records: list[dict]) -> None:
     assert _nct_ids(tmp_path / "g.nt") == {"NCT00458770", "NCT01151631"}
 
 
+def test_json_lines_split_on_newlines_only(tmp_path: Path, two_records: list[dict]) -> None:
+    # JSON allows a raw LINE SEPARATOR (U+2028) inside a string; str.splitlines() would cut the record there.
+    two_records[0]["protocolSection"]["identificationModule"]["briefTitle"] = "Part one\u2028part two"
+    src = tmp_path / "studies.jsonl"
+    src.write_text("\r\n".join(json.dumps(r, ensure_ascii=False) for r in two_records) + "\r\n", encoding="utf-8")
+    report = build([src], tmp_path / "g.nt")
+    assert report.skipped == 0
+    titles = select(load(tmp_path / "g.nt"), "SELECT ?n WHERE { ?t tkg:nctId 'NCT00458770' ; schema:name ?n }")
+    assert titles == [("Part one\u2028part two",)]
+
+
 def test_bulk_zip_read_without_unpacking(tmp_path: Path, two_records: list[dict]) -> None:
     src = tmp_path / "ctg-studies.json.zip"
     with zipfile.ZipFile(src, "w") as z:
