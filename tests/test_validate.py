@@ -1,16 +1,31 @@
-"""Validation of built graphs: files, stores, single records, sparse records, and the `kg validate` command."""
+"""Validation of built graphs: files, stores, single records, sparse records, the `kg validate` command, and
+the compiled shapes agreeing with pyshacl (the reference) on real, odd and mutated records."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import astuple
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kg.build import build
 from kg.cli import main
-from kg.validate import RecordValidator, trial_of, validate_file, validate_store
+from kg.validate import (
+    RecordTriples,
+    RecordValidator,
+    Violation,
+    iter_file_records,
+    load_shapes,
+    trial_of,
+    validate_file,
+    validate_records,
+    validate_store,
+)
 
 SHAPE_CASES = Path(__file__).parent / "data" / "shapes"
 TITLE = "<https://schema.org/name>"
@@ -149,3 +164,147 @@ def test_build_counts_records_that_do_not_conform() -> None:
     problems = record_problems([(nt, "NCT00763412")], "x.json")
     assert not_conforming(problems) == 1
     assert not_conforming([Problem("x.json", "NCT1", None, "SHACL warning: ...", "note")]) == 0
+
+
+# ------------------------------------------------------------------------------------------ compiled vs pyshacl
+TKG = "https://w3id.org/trialkg/ontology#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+TRIAL = "https://clinicaltrials.gov/study/NCT00763412"
+PART = "https://w3id.org/trialkg/trial/NCT00763412/"
+
+
+def results(found: list[Violation]) -> list[tuple[str, ...]]:
+    """Every field of every result, in a fixed order (pyshacl's order among equal sort keys is arbitrary)."""
+    return sorted(tuple(repr(x) for x in astuple(v)) for v in found)
+
+
+def assert_engines_agree(record: RecordTriples) -> list[Violation]:
+    compiled = validate_records([record]).violations
+    assert results(compiled) == results(validate_records([record], engine="pyshacl").violations)
+    return compiled
+
+
+def nt_record(text: str, label: str | None = "NCT00763412") -> RecordTriples:
+    return RecordTriples(label, [(t.subject, t.predicate, t.object)
+                                 for t in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)])
+
+
+def test_compiled_shapes_agree_with_pyshacl_on_the_sample_records(sample_nq: Path) -> None:
+    records = list(iter_file_records(sample_nq))
+    assert len(records) >= 14
+    for record in records:
+        assert_engines_agree(record)
+
+
+def test_compiled_shapes_agree_with_pyshacl_on_sparse_records(sparse_nq: Path) -> None:
+    found = [v for record in iter_file_records(sparse_nq) for v in assert_engines_agree(record)]
+    assert any(v.severity == "Warning" for v in found)
+
+
+# Literals rdflib parses, normalises or rejects in its own ways ("007" is shown as "7", "banana"^^xsd:gYear
+# passes since rdflib 7.6 does not parse gYear), each on a property whose shape checks its datatype or range.
+ODD = {
+    "startDate": ['"2021-02-30"^^<{x}date>', '"0000-01-01"^^<{x}date>', '"2021-3-5"^^<{x}date>',
+                  '"banana"^^<{x}gYear>', '"2021-13"^^<{x}gYearMonth>', '"2021"^^<{x}date>', '"2021"',
+                  '"2021"@en', '<https://example.org/2021>', '"2021-03-15Z"^^<{x}date>', '"2021-03"^^<{x}gYear>'],
+    "enrollment": ['"007"^^<{x}integer>', '"-1"^^<{x}integer>', '"+5"^^<{x}integer>', '"1.5"^^<{x}decimal>',
+                   '"x"^^<{x}integer>', '"5"', '"7.0"^^<{x}integer>', '"12345678901234567890"^^<{x}integer>'],
+    "hasResults": ['"TRUE"^^<{x}boolean>', '"1"^^<{x}boolean>', '"yes"^^<{x}boolean>', '"true"'],
+}
+ODD_SITE = ['"91"^^<{x}decimal>', '"1e5"^^<{x}decimal>', '"-90.0"^^<{x}decimal>',
+            '"+45.50"^^<{x}decimal>', '"45"^^<{x}integer>', '"45"', '"90.0000000000000000000001"^^<{x}decimal>',
+            '" 12.5"^^<{x}decimal>', '"-180"^^<{x}decimal>']
+
+
+@pytest.mark.parametrize("prop", sorted(ODD))
+def test_compiled_shapes_agree_with_pyshacl_on_odd_trial_literals(prop: str) -> None:
+    lines = [f"<{TRIAL}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{TKG}ClinicalStudy> .",
+             f'<{TRIAL}> <https://schema.org/name> "A title" .']
+    lines += [f"<{TRIAL}> <{TKG}{prop}> {value.format(x=XSD)} ." for value in ODD[prop]]
+    found = assert_engines_agree(nt_record("\n".join(lines) + "\n"))
+    assert any(v.constraint in ("DatatypeConstraintComponent", "OrConstraintComponent") for v in found)
+
+
+def test_compiled_shapes_agree_with_pyshacl_on_odd_coordinates() -> None:
+    lines = []
+    for i, value in enumerate(ODD_SITE):
+        site = f"<{PART}site/{i + 1}>"
+        lines += [f"{site} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{TKG}Site> .",
+                  f'{site} <https://schema.org/addressCountry> "France" .',
+                  f"{site} <https://schema.org/latitude> {value.format(x=XSD)} .",
+                  f"{site} <https://schema.org/longitude> {value.format(x=XSD)} ."]
+    found = assert_engines_agree(nt_record("\n".join(lines) + "\n"))
+    assert {"MaxInclusiveConstraintComponent", "DatatypeConstraintComponent"} <= {v.constraint for v in found}
+
+
+def test_a_decimal_nan_coordinate_is_out_of_range() -> None:
+    """pyshacl 0.40 raises on it (decimal.InvalidOperation); the compiled shapes report it."""
+    site = f"<{PART}site/1>"
+    record = nt_record(f"{site} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{TKG}Site> .\n"
+                       f'{site} <https://schema.org/addressCountry> "France" .\n'
+                       f'{site} <https://schema.org/latitude> "NaN"^^<{XSD}decimal> .\n')
+    found = validate_records([record]).violations
+    assert {v.constraint for v in found} == {"MinInclusiveConstraintComponent", "MaxInclusiveConstraintComponent"}
+    assert {v.value for v in found} == {"NaN"}
+
+
+# Terms a mutation puts in place of an object: odd literals, a code from no list, IRIs of other kinds.
+POOL = [ox.Literal("x"), ox.Literal("2021", datatype=ox.NamedNode(XSD + "gYear")),
+        ox.Literal("-3", datatype=ox.NamedNode(XSD + "integer")), ox.Literal("x", language="en"),
+        ox.NamedNode("https://w3id.org/trialkg/code/bogus/NOT_A_CODE"), ox.NamedNode(TRIAL),
+        ox.NamedNode("https://w3id.org/trialkg/org/pfizer"), ox.NamedNode("http://id.nlm.nih.gov/mesh/D000000163"),
+        ox.NamedNode(TKG + "Site"), ox.NamedNode(TKG + "Organization")]
+
+
+@pytest.fixture(scope="module")
+def base_record(sample_nq: Path) -> RecordTriples:
+    return next(r for r in iter_file_records(sample_nq) if r.label == "NCT00763412")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(st.tuples(st.sampled_from(["drop", "replace", "add", "move"]), st.integers(0, 10_000),
+                                st.integers(0, len(POOL) - 1)), min_size=1, max_size=6))
+def test_compiled_shapes_agree_with_pyshacl_on_mutated_records(base_record: RecordTriples,
+                                                               edits: list[tuple[str, int, int]]) -> None:
+    """A real record with triples dropped, objects replaced or added, properties moved to another subject."""
+    triples = list(base_record.triples)
+    for op, i, j in edits:
+        s, p, o = triples[i % len(triples)]
+        if op == "drop":
+            triples.remove((s, p, o))
+        elif op == "replace":
+            triples[i % len(triples)] = (s, p, POOL[j])
+        elif op == "add":
+            triples.append((s, p, POOL[j]))
+        else:
+            triples.append((triples[j % len(triples)][0], p, o))
+    assert_engines_agree(RecordTriples(base_record.label, triples))
+
+
+def test_unknown_engine_is_refused() -> None:
+    with pytest.raises(ValueError, match="engine"):
+        validate_records([], engine="rudof")
+
+
+def test_shapes_the_compiler_cannot_read_are_checked_by_pyshacl(tmp_path: Path) -> None:
+    closed = tmp_path / "closed.ttl"
+    closed.write_text(f"""@prefix sh: <http://www.w3.org/ns/shacl#> .
+<https://example.org/shapes#Closed> a sh:NodeShape ; sh:targetClass <{TKG}ClinicalStudy> ;
+    sh:closed true ; sh:message "No other properties." .
+""", encoding="utf-8")
+    shapes = load_shapes(str(closed))
+    assert shapes.compiled is None and "closed" in shapes.unsupported
+    record = nt_record(f"<{TRIAL}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{TKG}ClinicalStudy> .\n")
+    found = validate_records([record], shapes).violations
+    assert [v.constraint for v in found] == ["ClosedConstraintComponent"]
+
+
+def test_each_record_is_checked_on_its_own_graph() -> None:
+    """An organisation typed in one record does not satisfy sh:class in another (batches once let it)."""
+    org = "https://w3id.org/trialkg/org/acme"
+    typed = nt_record(f"<{org}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{TKG}Organization> .\n"
+                      f'<{org}> <http://www.w3.org/2004/02/skos/core#altLabel> "Acme" .\n'
+                      f'<{org}> <{TKG}normalisedKey> "acme" .\n', "NCT00000001")
+    other = f"<{TRIAL}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{TKG}ClinicalStudy> .\n"
+    found = validate_records([typed, nt_record(other + f"<{TRIAL}> <https://schema.org/sponsor> <{org}> .\n")])
+    assert [v.trial for v in found.violations if v.shape.endswith("#ClinicalStudy-sponsor")] == ["NCT00763412"]
