@@ -225,6 +225,15 @@ def test_compiled_shapes_agree_with_pyshacl_on_odd_trial_literals(prop: str) -> 
     assert any(v.constraint in ("DatatypeConstraintComponent", "OrConstraintComponent") for v in found)
 
 
+@pytest.mark.parametrize("value", ['"banana"^^<{x}gYear>', '"2021-13"^^<{x}gYearMonth>', '"2021-03"^^<{x}gYear>',
+                                   '"21"^^<{x}gYear>', '"2021-00"^^<{x}gYearMonth>'])
+def test_a_date_with_an_impossible_lexical_form_is_a_violation(value: str) -> None:
+    lines = [f"<{TRIAL}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{TKG}ClinicalStudy> .",
+             f"<{TRIAL}> <{TKG}startDate> {value.format(x=XSD)} ."]
+    found = assert_engines_agree(nt_record("\n".join(lines) + "\n"))
+    assert any(v.shape.endswith("#ClinicalStudy-dates") and v.severity == "Violation" for v in found), found
+
+
 def test_compiled_shapes_agree_with_pyshacl_on_odd_coordinates() -> None:
     lines = []
     for i, value in enumerate(ODD_SITE):
