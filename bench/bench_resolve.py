@@ -1,6 +1,6 @@
 """Measure organisation resolution on the labelled development pairs and write bench/RESULTS-resolve.md.
 
-For each resolver (exact string, lowercase, normaliser v1 alone, the full resolver) and each labelled pair,
+For each resolver (exact string, lowercase, normaliser alone, the full resolver) and each labelled pair,
 "merged" means the two names end up as one canonical organisation. Reports precision and recall on the
 SAME/DIFFERENT pairs and how many PARENT_CHILD pairs were merged (target: none), plus a sweep of the
 similarity threshold of the full resolver (how MERGE_THRESHOLD was chosen).
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kg import resolve as R  # noqa: E402
-from kg.identity import Iris  # noqa: E402
+from kg.identity import NORMALISER_VERSION, Iris  # noqa: E402
 
 DEFAULT_PAIRS = ROOT / "tests" / "data" / "gold" / "org_pairs_dev.json"
 TARGET_PRECISION, TARGET_RECALL = 0.97, 0.70
@@ -46,7 +46,7 @@ def lowercase(p: dict[str, Any]) -> bool:
     return bool(p["a"].lower() == p["b"].lower())
 
 
-def normaliser_v1(p: dict[str, Any]) -> bool:
+def normaliser_key(p: dict[str, Any]) -> bool:
     iris = Iris()
     return iris.org(p["a"], "trial-a") == iris.org(p["b"], "trial-b")  # masked names never meet
 
@@ -115,7 +115,7 @@ def run(pairs_path: Path) -> str:
     resolver = R.Resolver()
     t0 = time.perf_counter()
     rows = [("exact string", score(pairs, exact)), ("lowercase", score(pairs, lowercase)),
-            ("normaliser v1 alone (per-record keys)", score(pairs, normaliser_v1))]
+            (f"normaliser v{NORMALISER_VERSION} alone (per-record keys)", score(pairs, normaliser_key))]
     full_score = score(pairs, full(resolver))
     elapsed = time.perf_counter() - t0
     rows.append((f"full resolver (v{R.RESOLVER_VERSION}, threshold {R.MERGE_THRESHOLD})", full_score))

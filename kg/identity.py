@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import quote
 
-NORMALISER_VERSION = "1"
+NORMALISER_VERSION = "2"
 DEFAULT_BASE = "https://w3id.org/trialkg/"
 TRIAL_PREFIX = "https://clinicaltrials.gov/study/"
 MESH_PREFIX = "http://id.nlm.nih.gov/mesh/"
@@ -37,14 +37,18 @@ _LEGAL_FORM_RE = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(_LEGA
 _ABBREVIATIONS = {"univ": "university", "hosp": "hospital", "inst": "institute", "ctr": "center",
                   "centre": "center", "dept": "department", "natl": "national"}
 _INITIAL_DOT_RE = re.compile(r"\b(\w)\.(?=\w\b|\w\.)")
-_SITE_CODE_RE = re.compile(r"\s*(?:/\s*id#?\s*\d+|-\s*site\s*\d+|\(site\s*\d+\))\s*$", re.I)
+# Trial site codes at the end of a facility name: "/ID# 253048", "- Site 2810", "( Site 0810)" (v2),
+# "-Site Number:8400004" (v2).
+_SITE_NUMBER = r"site\s*(?:number|no\.?|nr\.?|#)?\s*:?\s*\d+"
+_SITE_CODE_RE = re.compile(rf"\s*(?:/\s*id#?\s*\d+|-\s*{_SITE_NUMBER}|\(\s*{_SITE_NUMBER}\s*\))\s*$", re.I)
 
 # Placeholder facility names that different sponsors reuse for unrelated places: never merged
 # across trials (their key is scoped to the trial).
 _MASKED_SITE_RE = re.compile(
     r"^(?:local institution|research site|investigational site|study site|clinical site|"
     r"site|research facility|clinical research site|.*\binvestigational site|.* research site|"
-    r".* clinical study site|.* site)\b[\s\d#:/.-]*$|^(?:site|center|centre)\s*(?:#|no\.?)?\s*\d+$",
+    r".* clinical study site|.* site)\b(?:\s*(?:number|no|nr)\b)?[\s\d#:/.-]*$"  # "... Site Number :0360001" (v2)
+    r"|^(?:site|center|centre)\s*(?:#|no\.?)?\s*\d+$",
     re.I,
 )
 DEGREE_TOKENS = frozenset(
@@ -92,14 +96,18 @@ def _words(text: str) -> str:
     return " ".join(text.split())
 
 
+def _without_site_code(name: str) -> str:
+    end = name.rstrip()[-1:]
+    if end.isdigit() or end == ")":  # only such names can end in a site code
+        return _SITE_CODE_RE.sub("", name)
+    return name
+
+
 @lru_cache(maxsize=1 << 16)
 def normalise_org_name(name: str) -> str:
     """Normaliser v1 for organisation names: folded words, no punctuation, no leading 'The', common
     abbreviations and legal forms spelled one way, trial site codes ("/ID# 253048", "- Site 2810") dropped."""
-    text = name
-    end = name.rstrip()[-1:]
-    if end.isdigit() or end == ")":  # only such names can end in a site code
-        text = _SITE_CODE_RE.sub("", text)
+    text = _without_site_code(name)
     if "." in text:
         text = _INITIAL_DOT_RE.sub(r"\1", text)  # "M.D." -> "MD"
     words = [_ABBREVIATIONS.get(w, w) for w in _words(text).split()]
@@ -137,6 +145,9 @@ def org_key(name: str) -> tuple[str, bool]:
 
 
 def is_masked_site_name(name: str) -> bool:
+    """A placeholder such as "Research Site" or "Local Institution - 0024". A real name with a site code
+    ("Aarhus University Hospital ( Site 0702)") is not one: the code is dropped first (v2)."""
+    name = _without_site_code(name)
     if name.isascii():  # every masked form names a site, institution, facility or centre
         low = name.lower()
         if "site" not in low and "institution" not in low and "facility" not in low and "cent" not in low:

@@ -16,6 +16,9 @@ IRIS = Iris()
     ("Hôpital Européen Georges-Pompidou", "Hopital Europeen Georges Pompidou"),
     ("Johns Hopkins Univ.", "Johns Hopkins University"),
     ("AbbVie /ID# 253048", "AbbVie"),
+    ("Aarhus University Hospital ( Site 0702)", "Aarhus University Hospital"),  # v2: real MSD site-code forms
+    ("Beth Israel Deaconess Medical Center-Site Number:8400004", "Beth Israel Deaconess Medical Center"),
+    ("Colorado Blood Cancer Institute - Site 2726", "Colorado Blood Cancer Institute"),
     ("Eli Lilly & Company", "Eli Lilly and Co"),
 ])
 def test_variants_meet(a: str, b: str) -> None:
@@ -31,7 +34,8 @@ def test_different_organisations_stay_apart(a: str, b: str) -> None:
     assert IRIS.org(a) != IRIS.org(b)
 
 
-@pytest.mark.parametrize("name", ["Research Site", "Local Institution - 0024", "GSK Investigational Site", "Site 12"])
+@pytest.mark.parametrize("name", ["Research Site", "Local Institution - 0024", "GSK Investigational Site", "Site 12",
+                                  "Investigational Site Number :0360001", "Teva Investigational Site 80127"])
 def test_masked_site_names_are_never_merged_across_trials(name: str) -> None:
     assert is_masked_site_name(name)
     assert IRIS.org(name, "NCT00000001") != IRIS.org(name, "NCT00000002")
@@ -39,6 +43,7 @@ def test_masked_site_names_are_never_merged_across_trials(name: str) -> None:
 
 def test_real_organisation_names_are_not_masked() -> None:
     assert not is_masked_site_name("Mayo Clinic")
+    assert not is_masked_site_name("Colorado Blood Cancer Institute - Site 2726")  # a real name with a site code
     assert IRIS.org("Mayo Clinic", "NCT00000001") == IRIS.org("Mayo Clinic", "NCT00000002")
 
 
