@@ -9,6 +9,8 @@ v2 nesting.
 from __future__ import annotations
 
 import ast
+import importlib.resources
+import json
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -59,6 +61,27 @@ DATE_FIELDS: dict[str, tuple[str, bool]] = {
     "results_first_posted": ("resultsFirstPostDateStruct", True),
     "status_verified": ("statusVerifiedDate", False),
 }
+
+
+# Field names the v2 data model allows at the top of a study, in each section and in each module (from the
+# official OpenAPI spec by scripts/make_v2_fields.py): any other key is noted, never silently ignored.
+_MODEL = json.loads((importlib.resources.files("kg") / "data" / "ctgov_v2_fields.json").read_text("utf-8"))
+_MODEL_FIELDS: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in _MODEL["fields"].items()}
+
+
+def _unknown_fields(study: dict) -> list[str]:
+    """Keys outside the v2 data model: at the top, in the protocol and derived sections and their modules."""
+    out = list(study.keys() - _MODEL_FIELDS[""])
+    for section in ("protocolSection", "derivedSection"):
+        sec = study.get(section)
+        if not isinstance(sec, dict):
+            continue
+        out += [f"{section}.{k}" for k in sec.keys() - _MODEL_FIELDS[section]]
+        for module, value in sec.items():
+            known = _MODEL_FIELDS.get(f"{section}.{module}")
+            if known is not None and isinstance(value, dict):
+                out += [f"{section}.{module}.{k}" for k in value.keys() - known]
+    return sorted(out)
 
 
 # ------------------------------------------------------------------------------------------ containers
@@ -295,6 +318,10 @@ def parse_study(study: Any, origin: str, problems: list[Problem]) -> Trial:
             f"missing or malformed NCT id {nct_id!r}", field="protocolSection.identificationModule.nctId"
         )
     f = _Fields(origin, nct_id, problems)
+    unknown = _unknown_fields(study)
+    if unknown:
+        problems.append(Problem(origin, nct_id, unknown[0], f"not in the v2 data model of API spec "
+                                f"{_MODEL['spec_version']}, so not read: {', '.join(unknown)}", "note"))
     p = "protocolSection."
     status = f.obj(protocol, "statusModule", p + "statusModule")
     sponsors = f.obj(protocol, "sponsorCollaboratorsModule", p + "sponsorCollaboratorsModule")
