@@ -11,7 +11,7 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
-from kg.build import build
+from kg.build import BuildOptions, build
 from kg.cli import main
 from kg.network import (
     COLLABORATOR,
@@ -19,10 +19,12 @@ from kg.network import (
     LIST_SEP,
     Filters,
     NetworkOptions,
+    betweenness,
     build_networks,
     extract,
     open_graph,
     pagerank,
+    same_as,
     write_outputs,
 )
 
@@ -45,9 +47,9 @@ def _celgene_variant() -> dict[str, Any]:
 
 
 def _graph_file(tmp_path_factory: pytest.TempPathFactory, name: str, *paths: Path,
-                studies: tuple[dict[str, Any], ...] = ()) -> Path:
+                studies: tuple[dict[str, Any], ...] = (), resolve: bool = False) -> Path:
     out = tmp_path_factory.mktemp(name) / "graph.nq"
-    report = build(list(paths), out, studies=studies)
+    report = build(list(paths), out, studies=studies, options=BuildOptions(resolve=resolve))
     assert report.skipped == 0, report.problems
     return out
 
@@ -56,6 +58,13 @@ def _graph_file(tmp_path_factory: pytest.TempPathFactory, name: str, *paths: Pat
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The 14 sample records, seed 002 and the two Celgene records (one renamed), as one N-Quads file."""
     return _graph_file(tmp_path_factory, "network", STUDIES, SEED_002, CELGENE_ALONE, studies=(_celgene_variant(),))
+
+
+@pytest.fixture(scope="module")
+def resolved(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same records built with ``--resolve``: the graph gains {base}graph/resolution and its owl:sameAs."""
+    return _graph_file(tmp_path_factory, "resolved", STUDIES, SEED_002, CELGENE_ALONE,
+                       studies=(_celgene_variant(),), resolve=True)
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +174,99 @@ def test_bipartite_views(nets) -> None:  # type: ignore[no-untyped-def]
     assert to.edges["NCT04288102", _node(nets.orgs, "Huoshenshan Hospital")]["roles"] == COLLABORATOR
     people = [u for u, d in nets.org_investigator.nodes(data=True) if d["kind"] == "person"]
     assert any(nets.org_investigator.has_edge(lead, p) for p in people)
+
+
+# ------------------------------------------------------------------------------------------ measures
+@pytest.fixture(scope="module")
+def site_network(corpus: Path) -> nx.Graph:
+    """The larger network of the real records with their sites (~860 organisations), measures computed."""
+    return build_networks(open_graph(corpus), Filters(), NetworkOptions(sites=True, picture=False)).orgs
+
+
+def test_sampled_betweenness_is_reproducible_and_says_how(site_network: nx.Graph) -> None:
+    first, how = betweenness(site_network, 50, 3)
+    again, _ = betweenness(site_network, 50, 3)
+    assert how == {"method": "sampled", "samples": 50, "seed": 3}
+    assert first == again and max(first.values()) > 0
+
+
+def test_bridges_and_articulation_points_are_marked(site_network: nx.Graph) -> None:
+    bridge = next((a, b) for a, b, d in site_network.edges(data=True) if d["bridge"])
+    cut = next(u for u, d in site_network.nodes(data=True) if d["articulation_point"])
+    components = nx.number_connected_components(site_network)
+    without_bridge = site_network.copy()
+    without_bridge.remove_edge(*bridge)
+    without_cut = site_network.copy()
+    without_cut.remove_node(cut)
+    assert nx.number_connected_components(without_bridge) == components + 1
+    assert nx.number_connected_components(without_cut) > components
+
+
+# ------------------------------------------------------------------------------------------ resolution
+def test_a_graph_with_no_resolution_graph_has_no_merges(corpus: Path, nets) -> None:  # type: ignore[no-untyped-def]
+    assert same_as(open_graph(corpus)) == {}  # the trial aliases' owl:sameAs are not merges
+    assert all("members" not in d for _, d in nets.orgs.nodes(data=True))
+
+
+def test_merged_sites_of_two_trials_are_one_node(corpus: Path, resolved: Path) -> None:
+    # NCT01949129 registers the site "HUG Hôpitaux Universitaire de Genève", NCT02513394 "Hôpitaux
+    # Universitaires de Genève": two normaliser keys, one cluster of the resolution graph.
+    options = NetworkOptions(sites=True, picture=False)
+    a, b = "HUG Hôpitaux Universitaire de Genève", "Hôpitaux Universitaires de Genève"
+    plain = build_networks(open_graph(corpus), Filters(), options)
+    assert _node(plain.orgs, a) != _node(plain.orgs, b)
+    nets = build_networks(open_graph(resolved), Filters(), options)
+    node = _node(nets.orgs, a)
+    assert _node(nets.orgs, b) == node
+    attrs = nets.orgs.nodes[node]
+    assert {a, b} <= set(attrs["name_variants"].split(LIST_SEP))
+    assert attrs["trials_as_site"] == 2 and len(attrs["members"].split(LIST_SEP)) == 2
+    assert {t for t in nets.trial_org[node]} == {"NCT01949129", "NCT02513394"}
+    assert nets.orgs.number_of_nodes() < plain.orgs.number_of_nodes()
+
+
+def test_two_members_of_one_cluster_on_one_trial_give_no_self_loop(corpus: Path, resolved: Path) -> None:
+    # NCT04288102: collaborator "Huoshenshan Hospital" and site "Wuhan Huoshenshan Hospital", merged.
+    options = NetworkOptions(sites=True, picture=False)
+    collaborator, site = "Huoshenshan Hospital", "Wuhan Huoshenshan Hospital"
+    plain = build_networks(open_graph(corpus), Filters(), options).orgs
+    assert plain.has_edge(_node(plain, collaborator), _node(plain, site))
+    g = build_networks(open_graph(resolved), Filters(), options).orgs
+    node = _node(g, collaborator)
+    assert _node(g, site) == node and nx.number_of_selfloops(g) == 0
+    attrs = g.nodes[node]
+    assert (attrs["trials"], attrs["trials_as_collaborator"], attrs["trials_as_site"]) == (1, 1, 1)
+    assert g.has_edge(node, _node(g, "Beijing 302 Hospital"))
+    assert g.degree(node) == plain.degree(_node(plain, collaborator)) + plain.degree(_node(plain, site)) - 2 - \
+        len(set(plain[_node(plain, collaborator)]) & set(plain[_node(plain, site)]))
+
+
+def test_sponsor_network_without_merged_sponsors_is_unchanged(nets, resolved: Path) -> None:  # type: ignore[no-untyped-def]
+    # No two lead sponsors or collaborators of these records are merged: the resolution graph changes nothing.
+    g = build_networks(open_graph(resolved), Filters(), NO_PICTURE).orgs
+    assert sorted(g.nodes(data=True)) == sorted(nets.orgs.nodes(data=True))
+    assert sorted(g.edges(data=True)) == sorted(nets.orgs.edges(data=True))
+
+
+def test_person_merge_joins_investigators(corpus: Path, resolved: Path) -> None:
+    # NCT01949129 names "Christina Peters, Prof. MD PhD" (St. Anna Kinderspital, Vienna, Austria) as official
+    # and "Prof. Christina Peters" (St. Anna Kinderspital, Austria) as responsible party: merged people.
+    names = {"Christina Peters, Prof. MD PhD", "Prof. Christina Peters"}
+
+    def people(path: Path) -> dict[str, dict[str, Any]]:
+        g = build_networks(open_graph(path), Filters(), NO_PICTURE).org_investigator
+        return {u: d for u, d in g.nodes(data=True)
+                if d["kind"] == "person" and names & set(d["name_variants"].split(LIST_SEP))}
+
+    assert len(people(corpus)) == 2
+    merged = people(resolved)
+    assert len(merged) == 1
+    (person, attrs), = merged.items()
+    assert set(attrs["name_variants"].split(LIST_SEP)) == names and len(attrs["members"].split(LIST_SEP)) == 2
+    inv = build_networks(open_graph(resolved), Filters(), NO_PICTURE).org_investigator
+    assert len(inv[person]) == 1  # the two affiliations are one merged organisation too
+    (org,) = inv[person]
+    assert inv.edges[org, person]["trials"] == "NCT01949129"
 
 
 # ------------------------------------------------------------------------------------------ outputs
