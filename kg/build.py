@@ -69,10 +69,16 @@ class _Worker:
         mapped: MappedRecord = map_trial(trial, self.iris, self.mesh, problems)
         text, count = ntriples_counted(mapped.triples)
         prov = trial.provenance
+        label = trial.nct_id or mapped.trial_id
+        if self.validate:  # here, in the worker, so validation runs in parallel with --jobs
+            from kg.validate import record_term_problems
+
+            # SHACL results are notes: a record that does not conform is still built.
+            problems.extend(record_term_problems(mapped.triples, label, prov.origin))
         return RecordOut(
             key=(mapped.trial_id, prov.source),
             version=(prov.last_update_posted or "", prov.version_holder or ""),
-            label=trial.nct_id or mapped.trial_id,
+            label=label,
             graph=mapped.graph_iri,
             text=text,
             triples=count,
@@ -92,9 +98,7 @@ class _Worker:
         out = []
         for trial in source.read(text, payload.origin, problems):
             out.append(self._safe_record(trial, problems))
-        recs = [r for r in out if r is not None]
-        self._check(recs, payload.origin, problems)
-        return recs, problems
+        return [r for r in out if r is not None], problems
 
     def study(self, study: Any, origin: str) -> tuple[list[RecordOut], list[Problem]]:
         problems: list[Problem] = []
@@ -104,16 +108,7 @@ class _Worker:
             problems.append(Problem(origin, e.record, e.field, e.message, "skipped"))
             return [], problems
         rec = self._safe_record(trial, problems)
-        self._check([rec] if rec else [], origin, problems)
         return ([rec] if rec else []), problems
-
-    def _check(self, recs: list[RecordOut], origin: str, problems: list[Problem]) -> None:
-        """SHACL results of these records, as notes: a record that does not conform is still built.
-        Here, in the worker, so validation runs in parallel with --jobs, a payload's records in one batch."""
-        if self.validate and recs:
-            from kg.validate import record_problems
-
-            problems.extend(record_problems([(r.text, r.label) for r in recs], origin))
 
     def _safe_record(self, trial: Trial, problems: list[Problem]) -> RecordOut | None:
         try:
