@@ -18,8 +18,9 @@ query declares. Every parameter has a default, so every query runs without argum
 Values are never pasted into the query as text: they become a ``VALUES`` block of RDF terms, written
 (escaped) by pyoxigraph, that opens the query's outer group and each sub-select that uses the parameter,
 on a local store and a remote endpoint alike. A parameter may appear in triple patterns anywhere; in a
-FILTER or BIND expression only at the level of the outer group or of a sub-select, not inside a nested
-``{ }``, UNION branch or OPTIONAL, where SPARQL's bottom-up evaluation does not see the VALUES binding.
+FILTER or BIND expression only at the level of the outer group or of a sub-select (or in its HAVING),
+not inside a nested ``{ }``, UNION branch or OPTIONAL, where SPARQL's bottom-up evaluation does not see
+the VALUES binding.
 """
 
 from __future__ import annotations
@@ -216,8 +217,11 @@ def with_values(text: str, terms: Mapping[str, ox.NamedNode | ox.Literal]) -> st
         start = next((o for o in opens if o > sel), None)
         if start is None or start == opens[0]:
             continue
-        end = _matching_close(start, opens, closes)
-        used = {k: v for k, v in terms.items() if re.search(rf"[?$]{re.escape(k)}\b", text[start:end])}
+        # The sub-select reaches from SELECT to the close of the group around it: its projection and
+        # HAVING may use a parameter too (a HAVING test on a parameter runs after the grouping).
+        around = [o for o in opens if o < sel and _matching_close(o, opens, closes) > sel]
+        end = _matching_close(around[-1], opens, closes) if around else _matching_close(start, opens, closes)
+        used = {k: v for k, v in terms.items() if re.search(rf"[?$]{re.escape(k)}\b", text[sel:end])}
         if used:
             inserts[start] = used
     out = text

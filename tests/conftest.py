@@ -34,3 +34,16 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = tmp_path_factory.mktemp("store") / "oxigraph"
     build([V2_STUDIES], store=store)
     return store
+
+
+@pytest.fixture(scope="session")
+def resolved_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An Oxigraph store of the same sample records built with ``resolve=True``: the resolution graph merges,
+    among others, "National Institute of Neuroscience" into "National Institute of Neuroscience, Budapest"
+    (a collaborator of NCT01151631) and the two keys of Christina Peters (NCT01949129)."""
+    from kg.build import BuildOptions, build
+
+    store = tmp_path_factory.mktemp("resolved") / "oxigraph"
+    report = build([V2_STUDIES], store=store, options=BuildOptions(resolve=True))
+    assert report.skipped == 0, report.problems
+    return store

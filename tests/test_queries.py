@@ -222,3 +222,98 @@ def test_values_also_open_each_sub_select_that_uses_a_parameter() -> None:
             "{ SELECT ?o WHERE { ?o ?r ?y } } }")
     out = kq.with_values(text, {"x": ox.Literal("v")})
     assert out.count('VALUES (?x) { ("v") }') == 2  # the outer group and the sub-select using ?x only
+
+
+
+def test_values_open_a_sub_select_that_names_the_parameter_only_in_its_having() -> None:
+    text = ("SELECT ?t WHERE { { SELECT ?name ?t WHERE { ?i ?p ?t } GROUP BY ?name ?t "
+            "HAVING(CONTAINS(STR(?t), ?name)) } }")
+    out = kq.with_values(text, {"name": ox.Literal("x")})
+    assert out.count('VALUES (?name) { ("x") }') == 2  # the outer group and the sub-select
+
+# ------------------------------------------------------------------------------------------ resolved entities
+ORG = "https://w3id.org/trialkg/org/"
+PERSON = "https://w3id.org/trialkg/person/"
+OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
+NEURO_REP = f"{ORG}national-institute-of-neuroscience-budapest"  # the cluster's representative
+NEURO_MEMBER = f"{ORG}national-institute-of-neuroscience"  # merged into it by kg build --resolve
+PETERS_REP = f"{PERSON}christina-peters--st-anna-kinderspital-austria"
+PETERS_MEMBER = f"{PERSON}christina-peters--st-anna-kinderspital-vienna-austria"
+
+
+@pytest.fixture(scope="module")
+def resolved(resolved_store: Path) -> ox.Store:
+    return kq.open_store(resolved_store)
+
+
+def test_the_resolved_fixture_holds_the_merges_the_tests_rely_on(resolved: ox.Store) -> None:
+    same_as = ox.NamedNode(OWL_SAME_AS)
+    for member, rep in ((NEURO_MEMBER, NEURO_REP), (PETERS_MEMBER, PETERS_REP)):
+        assert list(resolved.quads_for_pattern(ox.NamedNode(member), same_as, ox.NamedNode(rep)))
+
+
+def test_org_name_variants_lists_a_merged_cluster_under_its_representative(resolved: ox.Store) -> None:
+    rows = kq.run_query(kq.get_query("org-name-variants"), resolved).as_strings()
+    assert [v for o, v in rows if o == f"<{NEURO_REP}>"] == [
+        '"National Institute of Neuroscience"', '"National Institute of Neuroscience, Budapest"']
+    assert not any(o == f"<{NEURO_MEMBER}>" for o, _ in rows)  # one group, not one per merged key
+
+
+def test_org_name_variants_without_resolution_keeps_the_merged_names_apart(store: ox.Store) -> None:
+    rows = kq.run_query(kq.get_query("org-name-variants"), store).as_strings()
+    assert not any(o in (f"<{NEURO_REP}>", f"<{NEURO_MEMBER}>") for o, _ in rows)
+
+
+@pytest.mark.parametrize("sponsor", [NEURO_MEMBER, NEURO_REP])
+def test_sponsor_portfolio_finds_the_whole_cluster_from_any_member(resolved: ox.Store, sponsor: str) -> None:
+    rows = kq.run_query(kq.get_query("sponsor-portfolio"), resolved, {"sponsor": sponsor}).as_strings()
+    assert rows == [('"COLLABORATOR"', '"PHASE3"', '"COMPLETED"', '"1"^^<http://www.w3.org/2001/XMLSchema#integer>')]
+
+
+def test_sponsor_portfolio_of_a_member_finds_nothing_without_resolution(store: ox.Store) -> None:
+    assert kq.run_query(kq.get_query("sponsor-portfolio"), store, {"sponsor": NEURO_MEMBER}).rows == []
+
+
+@pytest.mark.parametrize("person", [PETERS_MEMBER, PETERS_REP])
+def test_investigator_trials_finds_the_whole_cluster_from_any_member(resolved: ox.Store, person: str) -> None:
+    rows = kq.run_query(kq.get_query("investigator-trials"), resolved, {"person": person}).as_strings()
+    assert [(r[2], r[3]) for r in rows] == [('"RESPONSIBLE_PARTY"', '"Prof. Christina Peters"'),
+                                            ('"STUDY_CHAIR"', '"Christina Peters, Prof. MD PhD"')]
+    # The affiliation is the representative of the merged organisations, the registered text stays.
+    assert {r[4] for r in rows} == {f"<{ORG}st-anna-kinderspital-austria>"}
+    assert {r[5] for r in rows} == {'"St. Anna Kinderspital, Austria"', '"St. Anna Kinderspital, Vienna, Austria"'}
+
+
+def test_investigator_trials_without_resolution_finds_only_that_key(store: ox.Store) -> None:
+    rows = kq.run_query(kq.get_query("investigator-trials"), store, {"person": PETERS_MEMBER}).as_strings()
+    assert [r[2] for r in rows] == ['"STUDY_CHAIR"']
+
+
+def test_sponsor_collaborator_pairs_group_by_the_representative(resolved: ox.Store, tmp_path: Path) -> None:
+    """No organisation merged by the sample's resolution is a sponsor or collaborator under its own key, so
+    one more link is added to a copy of the resolved graph: a second collaborator of NCT01151631 merged into
+    the cluster of the first makes one pair, its trial counted once, and its own key disappears."""
+    pairs = kq.get_query("sponsor-collaborator-pairs")
+    before = kq.run_query(pairs, resolved).as_strings()
+    assert all(f"<{NEURO_MEMBER}>" not in row for row in before)
+    sponsors = {r[0] for r in before if r[1] == f"<{NEURO_REP}>"}
+    assert len(sponsors) == 1
+    sponsor = next(iter(sponsors))
+    others = sorted(r[1] for r in before if r[0] == sponsor and r[1] != f"<{NEURO_REP}>")
+    assert others, "the fixture's sponsor has another collaborator"
+    copy = ox.Store()
+    copy.extend(resolved.quads_for_pattern(None, None, None, None))
+    graph = ox.NamedNode("https://w3id.org/trialkg/graph/resolution")
+    copy.add(ox.Quad(ox.NamedNode(others[0][1:-1]), ox.NamedNode(OWL_SAME_AS), ox.NamedNode(NEURO_REP), graph))
+    after = kq.run_query(pairs, copy).as_strings()
+    merged = [r for r in after if r[0] == sponsor and r[1] == f"<{NEURO_REP}>"]
+    assert merged == [(sponsor, f"<{NEURO_REP}>", '"1"^^<http://www.w3.org/2001/XMLSchema#integer>')]
+    assert all(r[1] != others[0] for r in after)
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=NAMES)
+def test_resolution_changes_only_the_queries_that_follow_it(query: kq.CannedQuery, store: ox.Store,
+                                                            resolved: ox.Store) -> None:
+    follows = {"org-name-variants", "sponsor-portfolio", "sponsor-collaborator-pairs", "investigator-trials"}
+    same = kq.run_query(query, resolved).as_strings() == kq.run_query(query, store).as_strings()
+    assert same or query.name in follows
