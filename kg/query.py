@@ -26,6 +26,7 @@ the VALUES binding.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import shlex
 from collections.abc import Iterable, Mapping
@@ -337,6 +338,24 @@ def execute(
     return result
 
 
+# Response headers by which a server says it cut the results at its row limit: Virtuoso's, and kg serve's own.
+TRUNCATION_HEADERS = ("X-SPARQL-MaxRows", "X-TrialKG-Truncated")
+_XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+
+
+def _canonical_booleans(content: bytes) -> bytes:
+    """xsd:boolean values in their canonical form: Virtuoso 7 writes "1"/"0" where other stores write
+    "true"/"false" (the same values), so results compare equal whatever the store."""
+    if b'"1"' not in content and b'"0"' not in content:
+        return content
+    data = json.loads(content)
+    for binding in data.get("results", {}).get("bindings", []):
+        for term in binding.values():
+            if term.get("datatype") == _XSD_BOOLEAN and term.get("value") in ("1", "0"):
+                term["value"] = "true" if term["value"] == "1" else "false"
+    return json.dumps(data).encode("utf-8")
+
+
 def _execute_remote(text: str, endpoint: Endpoint) -> ox.QuerySolutions:
     import requests
 
@@ -347,8 +366,12 @@ def _execute_remote(text: str, endpoint: Endpoint) -> ox.QuerySolutions:
         raise QueryError(f"endpoint {endpoint.url}: {e}") from None
     if r.status_code != 200:
         raise QueryError(f"endpoint {endpoint.url} answered {r.status_code}: {r.text[:500]}")
+    for header in TRUNCATION_HEADERS:
+        if header in r.headers:  # a server limit cut the answer: never pass a partial table off as whole
+            raise QueryError(f"endpoint {endpoint.url} cut the results short ({header}: {r.headers[header]}); "
+                             "raise the server's result limit or narrow the query")
     try:
-        result = ox.parse_query_results(r.content, ox.QueryResultsFormat.JSON)
+        result = ox.parse_query_results(_canonical_booleans(r.content), ox.QueryResultsFormat.JSON)
     except SyntaxError as e:
         raise QueryError(f"endpoint {endpoint.url} sent unreadable results: {e}") from None
     if not isinstance(result, ox.QuerySolutions):

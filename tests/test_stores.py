@@ -22,6 +22,7 @@ import requests
 from kg import query as kq
 from kg.build import build
 from kg.serve import ServeOptions, make_server
+from tests.httpserver import Reply, ScriptedServer, http_server  # noqa: F401 - fixture
 
 V2_STUDIES = Path(__file__).parent / "data" / "ctgov_v2" / "studies"
 OXIGRAPH = shutil.which("oxigraph") or (str(Path(sys.executable).parent / "oxigraph")
@@ -112,6 +113,23 @@ def endpoint(sample_store: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         pool.close()
+
+
+def test_kg_query_refuses_an_answer_the_endpoint_cut_short(endpoint: str) -> None:
+    # The endpoint's limit is 50 rows; a partial table must never pass for the whole answer.
+    many = kq.parse_query("SELECT ?s WHERE { ?s a ?type }", "many", strict=False)
+    with pytest.raises(kq.QueryError, match="cut the results short"):
+        kq.run_query(many, kq.Endpoint(endpoint))
+
+
+def test_kg_query_reads_booleans_in_any_lexical_form(http_server: ScriptedServer) -> None:  # noqa: F811
+    boolean = "http://www.w3.org/2001/XMLSchema#boolean"
+    http_server.add("POST", "/sparql", Reply.json({"head": {"vars": ["b"]}, "results": {"bindings": [
+        {"b": {"type": "literal", "datatype": boolean, "value": "1"}},  # as Virtuoso 7 writes them
+        {"b": {"type": "literal", "datatype": boolean, "value": "false"}}]}}))
+    q = kq.parse_query("SELECT ?b WHERE { ?s ?p ?b }", "booleans", strict=False)
+    rows = kq.run_query(q, kq.Endpoint(http_server.url + "/sparql")).as_strings()
+    assert rows == [(f'"true"^^<{boolean}>',), (f'"false"^^<{boolean}>',)]
 
 
 def test_serve_answers_sparqlwrapper_in_json(endpoint: str) -> None:
