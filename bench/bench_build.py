@@ -38,20 +38,31 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
+# Runs a command and prints the peak RSS of the largest process it started (itself or a worker): per run,
+# unlike this script's own RUSAGE_CHILDREN, which keeps the maximum over every run so far.
+PEAK_RSS = ("import resource, subprocess, sys; p = subprocess.run(sys.argv[1:]); "
+            "print('peak-rss-kib', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+            "sys.exit(p.returncode)")
+
+
 def run(corpus: Path, n: int, jobs: int, out: Path, validate: bool = False) -> dict[str, float]:
+    out.unlink(missing_ok=True)  # replacing a big output file is the file system's work, not the build's
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load = os.getloadavg()[0]
     start = time.perf_counter()
     check = "--validate" if validate else "--no-validate"
-    proc = subprocess.run([*KG, "build", str(corpus), "-o", str(out), "-j", str(jobs), "--no-progress", check],
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", PEAK_RSS, *KG, "build", str(corpus), "-o", str(out), "-j",
+                           str(jobs), "--no-progress", check], capture_output=True, text=True)
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"kg build failed:\n{proc.stderr[-2000:]}")
-    triples = int(proc.stderr.split("(")[-1].split(" triples")[0])
+    triples = int(proc.stderr.split(" triples)")[0].rsplit("(", 1)[-1])
+    peak_kib = int(proc.stderr.rsplit("peak-rss-kib", 1)[-1].split()[0])
     return {"records": n, "jobs": jobs, "seconds": seconds, "records_s": n / seconds, "triples": triples,
-            "triples_s": triples / seconds, "peak_rss_mib": after.ru_maxrss / 1024,
-            "cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)}
+            "triples_s": triples / seconds, "peak_rss_mib": peak_kib / 1024,
+            "cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+            "load": f"{load:.1f}–{os.getloadavg()[0]:.1f}"}
 
 
 def main() -> None:
@@ -74,13 +85,16 @@ def main() -> None:
         "# Build benchmark", "",
         f"Machine: {machine()}. Run: `python bench/bench_build.py` on {time.strftime('%Y-%m-%d')}.",
         "Corpus: the 574 real v2 studies (107 XML studies) of the shared data, repeated with rewritten NCT ids.",
-        "Peak RSS is the largest child process (ru_maxrss over all runs so far, so read it as an upper bound).", "",
-        "| input | records | workers | seconds | records/s | triples | triples/s | peak RSS MiB | CPU s |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "Peak RSS: the largest single process of that run (main process or a worker). CPU s: all its processes.",
+        "Load: the 1-minute load average before and after the run (2 cores: above ~1 means another job shared"
+        " the machine).", "",
+        "| input | records | workers | seconds | records/s | triples | triples/s | peak RSS MiB | CPU s | load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in rows:
         lines.append(f"| {name} | {r['records']:,} | {r['jobs']} | {r['seconds']:.1f} | {r['records_s']:,.0f} | "
-                     f"{r['triples']:,} | {r['triples_s']:,.0f} | {r['peak_rss_mib']:,.0f} | {r['cpu_s']:.1f} |")
+                     f"{r['triples']:,} | {r['triples_s']:,.0f} | {r['peak_rss_mib']:,.0f} | {r['cpu_s']:.1f} | "
+                     f"{r['load']} |")
     (HERE / ("RESULTS-build-quick.md" if args.quick else "RESULTS-build.md")).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
