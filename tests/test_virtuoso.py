@@ -255,16 +255,29 @@ def _assert_same_answer(got: kq.Table, expected: kq.Table) -> None:
     pytest.xfail("; ".join(reasons))
 
 
+# A resolution cluster reached from a parameter by a zero-length path: Oxigraph answers it in ~50 ms at 100k
+# trials; the forms Virtuoso 7.2 accepts (OPTIONAL chains) took 15-60 s there, so these queries keep the path.
+ZERO_LENGTH_FROM_PARAMETER = "owl:sameAs?/^owl:sameAs?"
+ZERO_LENGTH = ("Virtuoso 7.2 does not start a zero-length property path (owl:sameAs?) from a VALUES-bound "
+               "parameter: it refuses the query (transitive start not given) or walks from every node")
+
+
 @pytest.mark.parametrize("query", kq.canned_queries(), ids=[q.name for q in kq.canned_queries()])
 def test_virtuoso_gives_the_embedded_answer(query: kq.CannedQuery, virtuoso: Virtuoso, embedded: ox.Store) -> None:
     expected = kq.run_query(query, embedded)
     assert expected.rows, f"{query.name} answers nothing on the sample: the comparison would prove nothing"
+    zero_length = ZERO_LENGTH_FROM_PARAMETER in query.text
     try:
         got = kq.run_query(query, kq.Endpoint(virtuoso.endpoint, timeout=60))
     except kq.QueryError as e:
         if query.name in SP031_QUERIES and "SP031" in str(e) and "sparp_gp_deprecate" in str(e):
             pytest.xfail(SP031)
+        if zero_length and "transitive" in str(e):
+            pytest.xfail(ZERO_LENGTH)
         raise
+    if zero_length and got.as_strings() != expected.as_strings():
+        assert set(expected.as_strings()) < set(got.as_strings()), "more than the known symptom differs"
+        pytest.xfail(ZERO_LENGTH)
     _assert_same_answer(got, expected)
 
 
