@@ -29,6 +29,9 @@ from kg.sources import ctgov_v2, detect
 # Objects still alive after this many records (the MeSH index, caches, the build's bookkeeping) are moved out of
 # the cyclic GC's reach: its full collections rescanning them cost ~10% of a build.
 FREEZE_EVERY = 500
+# A record allocates a few thousand short-lived containers that reference counting frees: young-generation
+# collections every 700 allocations find nothing to collect, so a build runs them every 50,000 (~5% faster).
+YOUNG_GC_THRESHOLD = 50_000
 PARALLEL_CHUNKSIZE = 1  # one file per task: a 1,000-study file is already a big task, and memory stays low
 
 
@@ -128,6 +131,7 @@ def _init_worker(worker: _Worker, spool_path: str | None) -> None:
     global _WORKER, _SPOOL_PATH
     _WORKER = worker
     _SPOOL_PATH = spool_path
+    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])  # as the build sets it (spawned workers too)
 
 
 def _work(payload: Payload) -> tuple[list[RecordOut], list[Problem]]:
@@ -240,6 +244,8 @@ def build(
     spool_dir = os.path.dirname(os.path.abspath(output)) if output not in (None, "-") else None
     spool = Spool(spool_dir)
     thaw = gc.get_freeze_count() == 0  # leave a caller's own frozen objects frozen
+    thresholds = gc.get_threshold()
+    gc.set_threshold(YOUNG_GC_THRESHOLD, *thresholds[1:])
     try:
         versions = _Versions()
         mesh_uis: dict[int, tuple[str, ...]] = {}
@@ -275,7 +281,7 @@ def build(
             triples[len(spool.chunks) - 1] = text.count("\n")
         report.triples = sum(triples[i] for i in keep)
         if output is not None:
-            write_spool(spool, str(output), keep)
+            write_spool(spool, str(output), keep, consume=store is None)
         if store is not None:
             older = load_spool_into_store(spool, str(store), keep)
             if older:
@@ -283,6 +289,7 @@ def build(
                                    "holds a newer version of those records", "note"))
     finally:
         spool.close()
+        gc.set_threshold(*thresholds)
         if thaw:
             gc.unfreeze()
     return report

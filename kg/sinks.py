@@ -133,6 +133,16 @@ class Spool:
             for f in handles.values():
                 f.close()
 
+    def holds_exactly(self, keep: set[int] | None) -> bool:
+        """Whether the spool's own file is, byte for byte, the N-Triples of the kept chunks."""
+        return len(self.files) == 1 and (keep is None or len(keep) == len(self.chunks))
+
+    def become(self, path: str) -> None:
+        """Move the spool's own file to ``path`` (same file system): the N-Triples output without a copy."""
+        self._file.close()
+        os.replace(self.path, path)
+        self.files = []
+
     def close(self) -> None:
         if not self._file.closed:
             self._file.close()
@@ -146,9 +156,14 @@ def _lines_with_graph(graph: str, data: bytes) -> bytes:
     return b"".join(line[:-3] + g for line in data.splitlines(keepends=True))
 
 
-def write_spool(spool: Spool, output: str, keep: set[int] | None = None) -> None:
-    """Write the kept chunks of a spool to ``output`` in the format its name asks for."""
+def write_spool(spool: Spool, output: str, keep: set[int] | None = None, consume: bool = False) -> None:
+    """Write the kept chunks of a spool to ``output`` in the format its name asks for. With ``consume`` (the
+    spool is not read again), plain N-Triples of a spool that holds exactly the kept chunks is the spool file
+    itself, moved into place rather than copied."""
     fmt, gz = format_of(output)
+    if consume and fmt == "nt" and not gz and output != "-" and spool.holds_exactly(keep):
+        spool.become(output)
+        return
     if output == "-":
         for _chunk, data in spool.iter_chunks(keep):
             sys.stdout.buffer.write(data)

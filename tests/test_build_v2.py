@@ -225,6 +225,11 @@ def test_parallel_build_gives_the_same_output(tmp_path: Path) -> None:
     assert report.records_superseded > 0
     # Workers spool record text in segment files beside the output; none is left behind.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.nq", "b.nq"]
+    # N-Triples with one process is the spool file itself, moved into place: the same bytes as -j 2's copy.
+    build([STUDIES], tmp_path / "a.nt")
+    build([STUDIES], tmp_path / "b.nt", options=BuildOptions(jobs=2))
+    assert (tmp_path / "a.nt").read_bytes() == (tmp_path / "b.nt").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.nq", "a.nt", "b.nq", "b.nt"]
 
 
 def test_base_option_moves_every_minted_iri(tmp_path: Path) -> None:
