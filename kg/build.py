@@ -74,10 +74,7 @@ class _Worker:
         prov = trial.provenance
         label = trial.nct_id or mapped.trial_id
         if self.validate:  # here, in the worker, so validation runs in parallel with --jobs
-            from kg.validate import record_term_problems
-
-            # SHACL results are notes: a record that does not conform is still built.
-            problems.extend(record_term_problems(mapped.triples, label, prov.origin))
+            self._validate(mapped, label, prov.origin, problems)
         return RecordOut(
             key=(mapped.trial_id, prov.source),
             version=(prov.last_update_posted or "", prov.version_holder or ""),
@@ -112,6 +109,18 @@ class _Worker:
             return [], problems
         rec = self._safe_record(trial, problems)
         return ([rec] if rec else []), problems
+
+    @staticmethod
+    def _validate(mapped: MappedRecord, label: str, origin: str, problems: list[Problem]) -> None:
+        """SHACL results as notes: a record that does not conform is still built, and so is one the validator
+        fails on (a validator bug must not cost the user a record)."""
+        from kg.validate import record_term_problems
+
+        try:
+            problems.extend(record_term_problems(mapped.triples, label, origin))
+        except Exception as e:  # noqa: BLE001 - reported, never silent
+            problems.append(Problem(origin, label, None, f"could not validate record: {type(e).__name__}: {e}",
+                                    "note"))
 
     def _safe_record(self, trial: Trial, problems: list[Problem]) -> RecordOut | None:
         try:

@@ -341,3 +341,17 @@ def test_build_validation_of_term_strings_equals_validation_of_the_text(data_dir
     triples = map_trial(trial, Iris()).triples
     found = validator.check_terms(triples, trial.nct_id)
     assert found and results(found) == results(validator.check(ntriples(triples), trial.nct_id))
+
+
+def test_a_validator_failure_costs_no_record(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kg.validate
+    from kg.build import BuildOptions, build
+
+    def broken(*_args: object) -> list[object]:
+        raise RuntimeError("validator bug")
+
+    monkeypatch.setattr(kg.validate, "record_term_problems", broken)
+    report = build([data_dir / "ctgov_v2" / "studies" / "NCT00458770.json"], tmp_path / "g.nt",
+                   options=BuildOptions(validate=True))
+    assert report.records_built == 1 and report.skipped == 0
+    assert any("could not validate record: RuntimeError: validator bug" in p.message for p in report.problems)
