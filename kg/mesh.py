@@ -33,6 +33,8 @@ from typing import IO, NamedTuple
 
 import platformdirs
 
+from kg.rdfterms import unescape_literal
+
 FORMAT_NAME = "#trialkg-mesh-index"
 FORMAT_VERSION = "1"
 INDEX_FILENAME = "mesh_index.tsv.gz"
@@ -460,8 +462,6 @@ _NT_LINE = re.compile(
     r'(?:<([^>]*)>|"((?:[^"\\]|\\.)*)"(?:@[A-Za-z-]+|\^\^<[^>]*>)?)'  # IRI object or literal
     r"\s*\.\s*$"
 )
-_NT_ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)")
-_NT_SIMPLE_ESCAPES = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 _PAIR_RE = re.compile(r"^(D\d+)(?:Q\d+)?$")
 
 
@@ -542,19 +542,6 @@ def _iter_desc_xml(path: Path) -> Iterator[tuple[_Record, str]]:
                 root.clear()
 
 
-def _nt_unescape(text: str) -> str:
-    if "\\" not in text:
-        return text
-
-    def repl(m: re.Match[str]) -> str:
-        code = m.group(1)
-        if code[0] in "uU" and len(code) > 1:
-            return chr(int(code[1:], 16))
-        return _NT_SIMPLE_ESCAPES.get(code, code)
-
-    return _NT_ESCAPE.sub(repl, text)
-
-
 _YEAR_IN_IRI = re.compile(r"^(\d{4})/")
 
 
@@ -608,9 +595,9 @@ class _NTriplesReader:
         if literal is not None:
             if pred == _RDFS_LABEL:
                 if _UI_RE.match(subj):
-                    self.labels[subj] = _nt_unescape(literal)
+                    self.labels[subj] = unescape_literal(literal)
             elif pred in self.TERM_LABEL:
-                self.term_labels.setdefault(subj, []).append(_nt_unescape(literal))
+                self.term_labels.setdefault(subj, []).append(unescape_literal(literal))
             elif pred in self.DATE and literal > self.newest:
                 self.newest = literal
             return

@@ -50,6 +50,20 @@ def escape_literal(text: str) -> str:
     return text
 
 
+_UNESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.S)
+_UNESCAPES = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+
+
+def _unescape_char(m: re.Match[str]) -> str:
+    code = m.group(1) or m.group(2)
+    return chr(int(code, 16)) if code else _UNESCAPES.get(m.group(3), m.group(3))
+
+
+def unescape_literal(text: str) -> str:
+    """The text of an N-Triples literal's escaped lexical form (the inverse of :func:`escape_literal`)."""
+    return _UNESCAPE.sub(_unescape_char, text) if "\\" in text else text
+
+
 def iri(value: str) -> str:
     """``<value>``, with characters that are not allowed in an IRI percent-encoded."""
     if _IRI_BAD.search(value):

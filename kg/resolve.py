@@ -1119,21 +1119,12 @@ def org_contexts(store: object) -> list[OrgContext]:
     return sorted(orgs.values(), key=lambda o: o.iri)
 
 
-_UNESCAPE_RE = re.compile(r'\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))')
-_ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
-
-
-def _unescape(m: re.Match[str]) -> str:
-    code = m.group(1) or m.group(2)
-    return chr(int(code, 16)) if code else _ECHAR.get(m.group(3), m.group(3))
-
-
 def _term_value(term: str) -> str:
     """The value of an N-Triples term: an IRI without its brackets, a literal's text without its datatype."""
     if term.startswith("<"):
         return term[1:-1]
     text = term[1:term.rindex('"')]
-    return _UNESCAPE_RE.sub(_unescape, text) if "\\" in text else text
+    return t.unescape_literal(text)
 
 
 class ContextCollector:

@@ -17,7 +17,6 @@ over an Oxigraph store was ~1000x slower and wrong (xsd:string literals did not 
 from __future__ import annotations
 
 import gzip
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -29,6 +28,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib import BNode, URIRef
 
+from kg.rdfterms import unescape_literal
 from kg.report import Problem
 from kg.resources import resource_dir
 from kg.shacl import (  # noqa: F401 - SHAPES_NS and trial_of are part of this module's API too
@@ -376,17 +376,6 @@ class RecordValidator:
         return report.violations
 
 
-_NT_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.S)
-_NT_SIMPLE = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
-
-
-def _unescape(text: str) -> str:
-    if "\\" not in text:
-        return text
-    return _NT_ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)) if m.group(3) is None
-                          else _NT_SIMPLE[m.group(3)], text)
-
-
 class OxTerms:
     """N-Triples term strings (``<iri>``, ``"text"``, ``"text"^^<dt>``, ``"text"@lang``) to pyoxigraph terms,
     cached: predicates, classes and codes recur in every record. Parsing a record's text again with
@@ -416,7 +405,7 @@ class OxTerms:
         if term.startswith("_:"):
             return ox.BlankNode(term[2:])
         end = term.rindex('"')
-        lexical, rest = _unescape(term[1:end]), term[end + 1:]
+        lexical, rest = unescape_literal(term[1:end]), term[end + 1:]
         if rest.startswith("^^<"):
             return ox.Literal(lexical, datatype=ox.NamedNode(rest[3:-1]))
         if rest.startswith("@"):

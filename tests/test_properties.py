@@ -87,3 +87,13 @@ def test_generated_names_and_ids(tmp_path_factory: Any, name: str, nct: str) -> 
     text = _build_text(tmp_path_factory.mktemp("prop"), record)
     _parses(text)
     assert f"<https://clinicaltrials.gov/study/{nct}>" in text
+
+
+@given(st.text())
+def test_literal_escaping_round_trips(text: str) -> None:
+    """What the readers of spooled N-Triples (MeSH import, resolution, build validation) unescape is what the
+    writer escaped (lone surrogates excepted: they cannot be written, so they become U+FFFD)."""
+    from kg.rdfterms import escape_literal, unescape_literal
+
+    expected = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
+    assert unescape_literal(escape_literal(text)) == expected
