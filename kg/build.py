@@ -57,9 +57,10 @@ class RecordOut:
     label: str
     graph: str
     text: str  # "" once a worker has written it to its spool segment
+    shared: str  # N-Triples for the entities graph (names of the shared nodes it mentions); "" once written
     triples: int
     mesh_uis: tuple[str, ...]  # sorted, interned: a build keeps one per record, so it must be small
-    segment: tuple[str, int, int] | None = None  # (segment file, offset, length) where a worker wrote the text
+    segment: tuple[str, int, int, int] | None = None  # (segment file, offset, length, shared length) once written
 
 
 @dataclass
@@ -71,6 +72,7 @@ class _Worker:
     def record(self, trial: Trial, problems: list[Problem]) -> RecordOut:
         mapped: MappedRecord = map_trial(trial, self.iris, self.mesh, problems)
         text, count = ntriples_counted(mapped.triples)
+        shared, shared_count = ntriples_counted(mapped.shared)
         prov = trial.provenance
         label = trial.nct_id or mapped.trial_id
         if self.validate:  # here, in the worker, so validation runs in parallel with --jobs
@@ -81,7 +83,8 @@ class _Worker:
             label=label,
             graph=mapped.graph_iri,
             text=text,
-            triples=count,
+            shared=shared,
+            triples=count + shared_count,
             mesh_uis=tuple(sorted(mapped.mesh_uis)),
         )
 
@@ -117,7 +120,7 @@ class _Worker:
         from kg.validate import record_term_problems
 
         try:
-            problems.extend(record_term_problems(mapped.triples, label, origin))
+            problems.extend(record_term_problems(mapped.triples + mapped.shared, label, origin))
         except Exception as e:  # noqa: BLE001 - reported, never silent
             problems.append(Problem(origin, label, None, f"could not validate record: {type(e).__name__}: {e}",
                                     "note"))
@@ -152,9 +155,8 @@ def _work(payload: Payload) -> tuple[list[RecordOut], list[Problem]]:
         if _SEGMENT is None:
             _SEGMENT = SpoolSegment(_SPOOL_PATH)
         for rec in recs:
-            offset, length = _SEGMENT.write(rec.text)
-            rec.segment = (_SEGMENT.path, offset, length)
-            rec.text = ""
+            rec.segment = (_SEGMENT.path, *_SEGMENT.write(rec.text, rec.shared))
+            rec.text = rec.shared = ""
         _SEGMENT.flush()  # before the parent reads the chunks back
     gc.freeze()  # what this worker keeps (index, caches) is long-lived; see FREEZE_EVERY
     return recs, problems
@@ -251,7 +253,7 @@ def build(
     mesh = options.mesh or default_index()
     options = dataclasses.replace(options, mesh=mesh)
     spool_dir = os.path.dirname(os.path.abspath(output)) if output not in (None, "-") else None
-    spool = Spool(spool_dir)
+    spool = Spool(spool_dir, Iris(options.base).entities_graph())
     thaw = gc.get_freeze_count() == 0  # leave a caller's own frozen objects frozen
     thresholds = gc.get_threshold()
     gc.set_threshold(YOUNG_GC_THRESHOLD, *thresholds[1:])
@@ -264,7 +266,7 @@ def build(
             if rec.segment is not None:
                 index = spool.add_segment_chunk(rec.graph, *rec.segment, rec.version)
             else:
-                index = spool.add(rec.graph, rec.text, rec.version)
+                index = spool.add(rec.graph, rec.text, rec.version, rec.shared)
             versions.add(rec, index, report)
             if rec.mesh_uis:
                 mesh_uis[index] = tuple(map(sys.intern, rec.mesh_uis))  # one string per UI, not per record

@@ -162,6 +162,13 @@ def person_tokens(name: str) -> str:
     return "-".join(sorted(tokens)) or slug(name)
 
 
+ENTITIES_GRAPH = "graph/entities"  # under the base: see Iris.entities_graph
+
+
+def is_entities_graph(iri: str) -> bool:
+    return iri.endswith("/" + ENTITIES_GRAPH)
+
+
 @dataclass(frozen=True, slots=True)
 class Iris:
     """Mints every IRI under one configurable base."""
@@ -209,6 +216,10 @@ class Iris:
     def resolution_graph(self) -> str:
         return f"{self.base}graph/resolution"
 
+    def entities_graph(self) -> str:
+        """Names and keys of the shared entities (organisations, people, site locations), each written once."""
+        return f"{self.base}{ENTITIES_GRAPH}"
+
     # canonical entities ---------------------------------------------------------------------
     def org(self, name: str, trial_id: str | None = None) -> str:
         """Canonical organisation; masked site names are scoped to their trial, never shared."""
@@ -221,6 +232,18 @@ class Iris:
         """Canonical person: name tokens within one canonical affiliation, else within the trial."""
         scope = affiliation_iri.rsplit("/", 1)[-1] if affiliation_iri else slug(trial_id)
         return f"{self.base}person/{slug(person_tokens(name), 80)}--{scope}"
+
+
+    def location(self, facility: str | None, city: str | None, country: str | None) -> str:
+        """A site location: the facility, city and country exactly as registered (a digest of the three, as
+        names alone would collide after slugging); every site registered with the same three shares it."""
+        return f"{self.base}location/{_location_key(facility, city, country)}"
+
+
+@lru_cache(maxsize=1 << 16)
+def _location_key(facility: str | None, city: str | None, country: str | None) -> str:
+    text = "\x1f".join(v or "" for v in (facility, city, country))
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=10).hexdigest()
 
 
 def mesh_iri(ui: str) -> str:

@@ -1,5 +1,9 @@
 """Mapping: one model record to the triples of its named graph. Pure: no I/O, same record, same triples.
 
+Shared entities (canonical organisations and people, site locations) are typed in every record graph that
+names them, so each record graph stands alone; their names and keys go to the one entities graph instead
+(``MappedRecord.shared``), so a store holds each of them once rather than once per record that mentions it.
+
 Read it like a table: the one-to-one fields are the (record field, predicate, term maker) lists at the
 top; nested parts (parties, sites, arms ...) each have a small function below. Triples are tuples of
 N-Triples term strings (see :mod:`kg.rdfterms`).
@@ -96,6 +100,9 @@ SITE_LITERALS: list[tuple[str, str]] = [
     ("zip", SCHEMA.postalCode),
     ("country", SCHEMA.addressCountry),
 ]
+# The trial's link to an article it cites, by reference type (schema:citation links every cited article).
+CITATION_PREDICATES = {"RESULT": TKG.resultPublication, "BACKGROUND": TKG.backgroundPublication,
+                       "DERIVED": TKG.derivedPublication}
 OUTCOME_PREDICATES = {"PRIMARY": TKG.primaryOutcome, "SECONDARY": TKG.secondaryOutcome, "OTHER": TKG.otherOutcome}
 STUDY_TYPE_CLASSES = {
     "INTERVENTIONAL": (SCHEMA.MedicalTrial, OBO.OBI_0003699),
@@ -126,17 +133,20 @@ class MappedRecord:
     trial_iri: str
     graph_iri: str
     triples: list[Triple]
+    shared: list[Triple] = field(default_factory=list)  # for the entities graph: names and keys of shared nodes
     mesh_uis: set[str] = field(default_factory=set)
 
 
 class _Emitter:
-    """Collects a record's triples: ``add((s, p, o))`` is the list's own append (no Python call per triple)."""
+    """Collects a record's triples: ``add((s, p, o))`` is the list's own append (no Python call per triple);
+    ``shared`` collects what belongs in the entities graph."""
 
-    __slots__ = ("triples", "add")
+    __slots__ = ("triples", "add", "shared")
 
     def __init__(self) -> None:
         self.triples: list[Triple] = []
         self.add = self.triples.append
+        self.shared: list[Triple] = []
 
     def text(self, s: str, p: str, value: str | None) -> None:
         if value:
@@ -210,7 +220,7 @@ def map_trial(
 
     graph = iris.graph(trial_id, trial.provenance.source)
     _graph_description(e, t.iri(graph), s, trial)
-    return MappedRecord(trial_id, trial_iri, graph, e.triples, mesh_uis)
+    return MappedRecord(trial_id, trial_iri, graph, e.triples, e.shared, mesh_uis)
 
 
 def _design(e: _Emitter, s: str, trial: Trial) -> None:
@@ -242,20 +252,27 @@ def _identifiers(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -
 
 # ------------------------------------------------------------------------------------------ parties
 def _canonical_org(e: _Emitter, name: str, iris: Iris, trial_id: str) -> str:
-    terms = _org_triples(iris.org(name, trial_id), name)
-    e.triples.extend(terms)
-    return terms[0][0]
+    org, names = _org_names(iris.org(name, trial_id), name)
+    e.add((org, RDF.type, TKG.Organization))
+    e.shared.extend(names)
+    return org
 
 
 @lru_cache(maxsize=1 << 16)
-def _org_triples(org_iri: str, name: str) -> tuple[Triple, ...]:
-    """A canonical organisation's own triples; the same few thousand names recur across records."""
+def _org_names(org_iri: str, name: str) -> tuple[str, tuple[Triple, ...]]:
+    """A canonical organisation's term and its entities-graph triples for one registered name; the same few
+    thousand names recur across records."""
     org = t.ref(org_iri)
-    return (
-        (org, RDF.type, TKG.Organization),
-        (org, SKOS.altLabel, t.string(name)),
-        (org, TKG.normalisedKey, t.string(normalise_org_name(name))),
-    )
+    return org, ((org, SKOS.altLabel, t.string(name)), (org, TKG.normalisedKey, t.string(normalise_org_name(name))))
+
+
+@lru_cache(maxsize=1 << 16)
+def _location(location_iri: str, facility: str | None, city: str | None, country: str | None
+              ) -> tuple[str, tuple[Triple, ...]]:
+    """A site location's term and its entities-graph triples; the same hospitals recur across many trials."""
+    loc = t.ref(location_iri)
+    labels = ((SCHEMA.name, facility), (SCHEMA.addressLocality, city), (SCHEMA.addressCountry, country))
+    return loc, ((loc, RDF.type, TKG.Location), *((loc, p, t.string(v)) for p, v in labels if v))
 
 
 def _participation(e: _Emitter, s: str, node: str, role: str, name: str, entity: str) -> None:
@@ -282,6 +299,8 @@ def _organisations(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris)
         org = _org_party(e, s, t.ref(iris.part(trial_id, "party", n)), "LEAD_SPONSOR", trial.lead_sponsor,
                          iris, trial_id)
         e.add((s, SCHEMA.sponsor, org))
+        if trial.lead_sponsor.agency_class:  # also on the trial: the registry's LeadSponsorClass search field
+            e.add((s, TKG.leadSponsorClass, code("agency-class", trial.lead_sponsor.agency_class)))
     for collab in trial.collaborators:
         n += 1
         org = _org_party(e, s, t.ref(iris.part(trial_id, "party", n)), "COLLABORATOR", collab, iris, trial_id)
@@ -299,7 +318,7 @@ def _person_party(
     affiliation = _canonical_org(e, person.affiliation, iris, trial_id) if person.affiliation else None
     entity = t.ref(iris.person(person.name, affiliation[1:-1] if affiliation else None, trial_id))
     e.add((entity, RDF.type, TKG.Person))
-    e.add((entity, SKOS.altLabel, t.string(person.name)))
+    e.shared.append((entity, SKOS.altLabel, t.string(person.name)))
     _participation(e, s, node, role, person.name, entity)
     e.add((s, TKG.investigator, entity))
     if affiliation:
@@ -355,7 +374,7 @@ def _arms_and_interventions(
         by_name.setdefault(iv.name.casefold(), node)
         e.add((s, TKG.intervention, node))
         e.add((node, RDF.type, TKG.Intervention))
-        e.add((node, SCHEMA.name, t.string(iv.name)))
+        e.add((node, SKOS.prefLabel, t.string(iv.name)))
         if iv.type:
             e.add((node, TKG.interventionType, code("intervention-type", iv.type)))
         e.text(node, SCHEMA.description, iv.description)
@@ -466,6 +485,12 @@ def _sites(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> None
             e.add((node, pred, obj))
         if site.status:
             e.add((node, TKG.siteStatus, code("site-status", site.status)))
+        if site.facility or site.city or site.country:
+            loc, labels = _location(iris.location(site.facility, site.city, site.country),
+                                    site.facility, site.city, site.country)
+            e.add((node, SCHEMA.location, loc))
+            e.add((s, TKG.siteLocation, loc))  # the trial's places in one hop: place-centred questions read these
+            e.shared.extend(labels)
         if site.facility:
             e.add((node, TKG.facility, _canonical_org(e, site.facility, iris, trial_id)))
         for person in site.people:
@@ -487,6 +512,8 @@ def _references(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) ->
             article = t.iri(pubmed_iri(ref.pmid))
             e.add((node, TKG.article, article))
             e.add((s, SCHEMA.citation, article))
+            if ref.type in CITATION_PREDICATES:
+                e.add((s, CITATION_PREDICATES[ref.type], article))
             e.add((article, RDF.type, FABIO.JournalArticle))
             e.add((article, TKG.pmid, t.string(ref.pmid)))
     for n, link in enumerate(trial.links, start=1):

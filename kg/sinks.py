@@ -4,6 +4,8 @@ to stdout, or into an Oxigraph store.
 Records are first spooled as N-Triples chunks to a temporary file, so a record superseded by a newer
 version later in the input can be left out without holding the graph in memory; the final format is
 then written in one streaming pass (Turtle and TriG through pyoxigraph's streaming serializer).
+A record's chunk ends with its lines for the entities graph (names of shared nodes; ``Chunk.shared``
+bytes): they follow the record in every output, and go to the entities graph where graphs are kept.
 """
 
 from __future__ import annotations
@@ -64,6 +66,13 @@ class Chunk:
     length: int
     version: tuple[str, str] | None = None  # (lastUpdatePostDate, versionHolder) of a record graph
     file: int = 0  # index into Spool.files: 0 is the spool's own file, others are worker segments
+    shared: int = 0  # the last bytes of the chunk that belong to the entities graph
+
+
+def split_shared(chunk: Chunk, data: bytes) -> tuple[bytes, bytes]:
+    """A chunk's record-graph lines and its entities-graph lines."""
+    cut = len(data) - chunk.shared
+    return data[:cut], data[cut:]
 
 
 class SpoolSegment:
@@ -76,13 +85,13 @@ class SpoolSegment:
         self._file: BinaryIO = open(self.path, "wb")  # noqa: SIM115 - lives as long as the worker process
         self._offset = 0
 
-    def write(self, text: str) -> tuple[int, int]:
-        """(offset, length) of ``text`` in the segment."""
-        data = text.encode("utf-8")
-        self._file.write(data)
+    def write(self, text: str, shared: str = "") -> tuple[int, int, int]:
+        """(offset, length, shared length) of ``text`` followed by ``shared`` in the segment."""
+        data, tail = text.encode("utf-8"), shared.encode("utf-8")
+        self._file.write(data + tail if tail else data)
         offset = self._offset
-        self._offset += len(data)
-        return offset, len(data)
+        self._offset += len(data) + len(tail)
+        return offset, len(data) + len(tail), len(tail)
 
     def flush(self) -> None:
         self._file.flush()
@@ -91,8 +100,9 @@ class SpoolSegment:
 class Spool:
     """Record graphs as N-Triples chunks in temporary files (its own and workers' segments), in input order."""
 
-    def __init__(self, directory: str | None = None) -> None:
+    def __init__(self, directory: str | None = None, shared_graph: str | None = None) -> None:
         self.directory = directory
+        self.shared_graph = shared_graph  # where the chunks' shared lines go in quad outputs and stores
         fd, self.path = tempfile.mkstemp(prefix="trialkg-", suffix=".nt.spool", dir=directory)
         self._file: BinaryIO = os.fdopen(fd, "wb")
         self.chunks: list[Chunk] = []
@@ -100,21 +110,26 @@ class Spool:
         self._file_index: dict[str, int] = {self.path: 0}
         self._offset = 0
 
-    def add(self, graph: str, text: str, version: tuple[str, str] | None = None) -> int:
-        data = text.encode("utf-8")
-        self._file.write(data)
-        self.chunks.append(Chunk(graph, self._offset, len(data), version))
-        self._offset += len(data)
+    def add(self, graph: str, text: str, version: tuple[str, str] | None = None, shared: str = "") -> int:
+        """A chunk: ``text`` for ``graph`` and ``shared`` for the entities graph."""
+        if shared and self.shared_graph is None:
+            raise ValueError("this spool has no entities graph for shared lines")
+        data, tail = text.encode("utf-8"), shared.encode("utf-8")
+        self._file.write(data + tail if tail else data)
+        self.chunks.append(Chunk(graph, self._offset, len(data) + len(tail), version, 0, len(tail)))
+        self._offset += len(data) + len(tail)
         return len(self.chunks) - 1
 
-    def add_segment_chunk(self, graph: str, segment: str, offset: int, length: int,
+    def add_segment_chunk(self, graph: str, segment: str, offset: int, length: int, shared: int = 0,
                           version: tuple[str, str] | None = None) -> int:
         """A chunk a worker already wrote to its segment file ``segment``; the spool deletes that file on close."""
+        if shared and self.shared_graph is None:
+            raise ValueError("this spool has no entities graph for shared lines")
         file = self._file_index.get(segment)
         if file is None:
             file = self._file_index[segment] = len(self.files)
             self.files.append(segment)
-        self.chunks.append(Chunk(graph, offset, length, version, file))
+        self.chunks.append(Chunk(graph, offset, length, version, file, shared))
         return len(self.chunks) - 1
 
     def iter_chunks(self, keep: set[int] | None = None) -> Iterator[tuple[Chunk, bytes]]:
@@ -156,6 +171,14 @@ def _lines_with_graph(graph: str, data: bytes) -> bytes:
     return b"".join(line[:-3] + g for line in data.splitlines(keepends=True))
 
 
+def _quad_lines(spool: Spool, chunk: Chunk, data: bytes) -> bytes:
+    """N-Quads of a chunk: its record lines in its graph, its shared lines in the entities graph."""
+    if not chunk.shared:
+        return _lines_with_graph(chunk.graph, data)
+    own, shared = split_shared(chunk, data)
+    return _lines_with_graph(chunk.graph, own) + _lines_with_graph(spool.shared_graph or "", shared)
+
+
 def write_spool(spool: Spool, output: str, keep: set[int] | None = None, consume: bool = False) -> None:
     """Write the kept chunks of a spool to ``output`` in the format its name asks for. With ``consume`` (the
     spool is not read again), plain N-Triples of a spool that holds exactly the kept chunks is the spool file
@@ -176,7 +199,7 @@ def write_spool(spool: Spool, output: str, keep: set[int] | None = None, consume
         with _open_out(tmp, gz) as out:
             if fmt in ("nt", "nq"):
                 for chunk, data in spool.iter_chunks(keep):
-                    out.write(_lines_with_graph(chunk.graph, data) if fmt == "nq" else data)
+                    out.write(_quad_lines(spool, chunk, data) if fmt == "nq" else data)
             else:
                 _write_turtle_family(spool, keep, fmt, out)
         os.replace(tmp, output)  # atomic: a reader never sees a half-written graph
@@ -201,9 +224,7 @@ def _write_turtle_family(spool: Spool, keep: set[int] | None, fmt: str, out: IO[
     else:
         def quads() -> Iterator[pyoxigraph.Quad]:
             for chunk, data in spool.iter_chunks(keep):
-                g = pyoxigraph.NamedNode(chunk.graph)
-                for tr in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES):
-                    yield pyoxigraph.Quad(tr.subject, tr.predicate, tr.object, g)
+                yield from pyoxigraph.parse(_quad_lines(spool, chunk, data), format=pyoxigraph.RdfFormat.N_QUADS)
 
         pyoxigraph.serialize(quads(), out, format=_OXI_FORMATS["trig"], prefixes=prefixes)
 
@@ -234,7 +255,7 @@ def load_spool_into_store(spool: Spool, store_dir: str, keep: set[int] | None = 
                     older += 1
                     continue
                 store.clear_graph(node)  # a record graph is replaced whole, never merged with an older one
-            tmp.write(_lines_with_graph(chunk.graph, data))
+            tmp.write(_quad_lines(spool, chunk, data))  # shared lines: the store keeps each quad once
     try:
         store.bulk_load(path=tmp.name, format=pyoxigraph.RdfFormat.N_QUADS)
         store.flush()

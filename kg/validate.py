@@ -28,6 +28,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib import BNode, URIRef
 
+from kg.identity import is_entities_graph
 from kg.rdfterms import unescape_literal
 from kg.report import Problem
 from kg.resources import resource_dir
@@ -262,17 +263,20 @@ def validate_records(
 
 # ------------------------------------------------------------------------------------------ inputs
 def _group_quads(quads: Iterable[Any]) -> Iterator[RecordTriples]:
-    """Records from a quad stream: one per named graph (the build writes each graph's quads together)."""
+    """Records from a quad stream: one per named graph (the build writes each graph's quads together, and
+    a record's quads in the entities graph right after it: they are checked with that record)."""
     current: Any = object()
     rec: RecordTriples | None = None
     for s, p, o, g in quads:
         if g != current:
-            if rec is not None:
-                yield rec
+            shared = isinstance(g, ox.NamedNode) and is_entities_graph(g.value)
+            if rec is None or not shared:
+                if rec is not None:
+                    yield rec
+                label = trial_of(g.value) if isinstance(g, ox.NamedNode) else None
+                rec = RecordTriples(label, [])
             current = g
-            label = trial_of(g.value) if isinstance(g, ox.NamedNode) else None
-            rec = RecordTriples(label, [])
-        rec.triples.append((s, p, o))  # type: ignore[union-attr]
+        rec.triples.append((s, p, o))
     if rec is not None:
         yield rec
 
@@ -320,12 +324,26 @@ def validate_file(path: str | Path, *, shapes: Shapes | None = None, report: Val
     return validate_records(iter_file_records(path), shapes, report, engine=engine)
 
 
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_LOCATION = ox.NamedNode("https://schema.org/location")
+
+
 def iter_store_records(store_dir: str | Path) -> Iterator[RecordTriples]:
-    """Each named graph of an Oxigraph store folder, one at a time."""
+    """Each record graph of an Oxigraph store folder, one at a time, with what the entities graph says about
+    the shared nodes it mentions (typed organisations and people, site locations)."""
     store = ox.Store.read_only(str(store_dir))
-    for g in sorted(store.named_graphs(), key=lambda n: n.value):
+    graphs = sorted(store.named_graphs(), key=lambda n: n.value)
+    entities = next((g for g in graphs if isinstance(g, ox.NamedNode) and is_entities_graph(g.value)), None)
+    for g in graphs:
+        if g == entities:
+            continue
         label = trial_of(g.value) if isinstance(g, ox.NamedNode) else None
         triples = [(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, g)]
+        if entities is not None:
+            shared = {s for s, p, _ in triples if p == _RDF_TYPE} | {o for _, p, o in triples if p == _LOCATION}
+            for node in sorted(shared, key=str):
+                triples += [(q.subject, q.predicate, q.object)
+                            for q in store.quads_for_pattern(node, None, None, entities)]
         yield RecordTriples(label, triples)
 
 

@@ -72,7 +72,7 @@ Graph = rdflib.Graph
 
 def base_graph() -> Graph:
     """NCT00763412's record graph, plus a link and a reference grafted from two other real records,
-    plus the MeSH graph's facts about its descriptors."""
+    plus what the entities graph says about its shared nodes and the MeSH graph about its descriptors."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "sample.nq"
         build([STUDIES], out)
@@ -91,8 +91,11 @@ def base_graph() -> Graph:
         for s, p, o, _ctx in quads:
             if s == node:
                 g.add((renamed, p, o))
-                if str(p).endswith("#article"):  # the cited article, with its own triples
-                    g.add((trial, URIRef("https://schema.org/citation"), o))
+                if str(p).endswith("#article"):  # the cited article, with its own triples and links
+                    source = URIRef(f"https://clinicaltrials.gov/study/{record}")
+                    for _s, p2, o2, _c in quads:
+                        if _s == source and o2 == o:  # schema:citation and the typed link
+                            g.add((trial, p2, o))
                     for _s, p2, o2, _c in quads:
                         if _s == o:
                             g.add((o, p2, o2))
@@ -101,6 +104,10 @@ def base_graph() -> Graph:
         if part.startswith("site-person"):
             site = URIRef(f"https://w3id.org/trialkg/trial/{BASE_TRIAL}/site/1")
             g.set((renamed, URIRef("https://w3id.org/trialkg/ontology#atSite"), site))
+    nodes = {n for triple in g for n in triple}
+    for s, p, o, ctx in quads:  # the names and keys of its shared nodes (organisations, people, locations)
+        if str(ctx).endswith("/graph/entities") and s in nodes:
+            g.add((s, p, o))
     g.parse(data=EXTRA, format="turtle")
     g.parse(data=pubmed_enrichment(), format="nt")
     mesh = {o for _, p, o in g if "Mesh" in str(p)}

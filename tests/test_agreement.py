@@ -107,12 +107,12 @@ FAMILIES: dict[str, str] = {
     "arms": (f"SELECT ?label ?type ?description WHERE {{ {TRIAL} ?t tkg:arm ?a . ?a schema:name ?label . "
              "OPTIONAL { ?a tkg:armType ?type } OPTIONAL { ?a schema:description ?description } }"),
     "interventions": (f"SELECT ?name ?type ?description WHERE {{ {TRIAL} ?t tkg:intervention ?i . "
-                      "?i schema:name ?name . OPTIONAL { ?i tkg:interventionType ?type } "
+                      "?i skos:prefLabel ?name . OPTIONAL { ?i tkg:interventionType ?type } "
                       "OPTIONAL { ?i schema:description ?description } }"),
     "intervention other names": (f"SELECT ?name ?other WHERE {{ {TRIAL} ?t tkg:intervention ?i . "
-                                 "?i schema:name ?name ; skos:altLabel ?other }"),
+                                 "?i skos:prefLabel ?name ; skos:altLabel ?other }"),
     "interventions in arms": (f"SELECT ?name ?arm WHERE {{ {TRIAL} ?t tkg:intervention ?i . "
-                              "?i schema:name ?name ; tkg:inArm/schema:name ?arm }"),
+                              "?i skos:prefLabel ?name ; tkg:inArm/schema:name ?arm }"),
     "conditions": _values("tkg:conditionText"),
     "condition MeSH": _values("tkg:conditionMesh"),
     "condition MeSH ancestors": _values("tkg:conditionMeshAncestor"),
