@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
 from typing import Protocol
 
 from kg import rdfterms as t
@@ -464,14 +465,34 @@ def _eligibility(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -
         e.add((node, TKG.samplingMethod, code("sampling-method", el.sampling_method)))
 
 
+@dataclass(frozen=True, slots=True)
+class _SiteFacts:
+    """What a site's registered place says, as the site node's (predicate, object) columns, plus its shared
+    location (term and entities-graph triples); the same hospitals recur across many trials."""
+
+    predicates: tuple[str, ...]
+    objects: tuple[str, ...]
+    location: str | None
+    location_triples: tuple[Triple, ...]
+
+
 @lru_cache(maxsize=1 << 16)
-def _place_facts(place: tuple[str | None, ...], latitude: float | None, longitude: float | None
-                 ) -> tuple[tuple[str, str], ...]:
-    """(predicate, object) pairs describing a site's place; the same hospitals recur across many trials."""
-    facts = [(pred, t.string(value)) for (_, pred), value in zip(SITE_LITERALS, place, strict=True) if value]
+def _site_facts(iris: Iris, facility: str | None, city: str | None, state: str | None, zip_code: str | None,
+                country: str | None, latitude: float | None, longitude: float | None, status: str | None
+                ) -> _SiteFacts:
+    facts = [(RDF.type, TKG.Site)]
+    place = (facility, city, state, zip_code, country)  # SITE_LITERALS order
+    facts += [(pred, t.string(value)) for (_, pred), value in zip(SITE_LITERALS, place, strict=True) if value]
     if latitude is not None and longitude is not None:
         facts += [(SCHEMA.latitude, t.decimal(latitude)), (SCHEMA.longitude, t.decimal(longitude))]
-    return tuple(facts)
+    if status:
+        facts.append((TKG.siteStatus, code("site-status", status)))
+    location, labels = None, ()
+    if facility or city or country:
+        location, labels = _location(iris.location(facility, city, country), facility, city, country)
+        facts.append((SCHEMA.location, location))
+    predicates, objects = zip(*facts, strict=True)
+    return _SiteFacts(predicates, objects, location, labels)
 
 
 def _sites(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> None:
@@ -479,18 +500,12 @@ def _sites(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> None
     for n, site in enumerate(trial.sites, start=1):
         node = t.ref(iris.part(trial_id, "site", n))
         e.add((s, TKG.site, node))
-        e.add((node, RDF.type, TKG.Site))
-        place = (site.facility, site.city, site.state, site.zip, site.country)  # SITE_LITERALS order
-        for pred, obj in _place_facts(place, site.latitude, site.longitude):
-            e.add((node, pred, obj))
-        if site.status:
-            e.add((node, TKG.siteStatus, code("site-status", site.status)))
-        if site.facility or site.city or site.country:
-            loc, labels = _location(iris.location(site.facility, site.city, site.country),
-                                    site.facility, site.city, site.country)
-            e.add((node, SCHEMA.location, loc))
-            e.add((s, TKG.siteLocation, loc))  # the trial's places in one hop: place-centred questions read these
-            e.shared.extend(labels)
+        facts = _site_facts(iris, site.facility, site.city, site.state, site.zip, site.country, site.latitude,
+                            site.longitude, site.status)
+        e.triples.extend(zip(repeat(node), facts.predicates, facts.objects))  # the triples built in C
+        if facts.location:
+            e.add((s, TKG.siteLocation, facts.location))  # the trial's places in one hop: place-centred questions
+            e.shared.extend(facts.location_triples)
         if site.facility:
             e.add((node, TKG.facility, _canonical_org(e, site.facility, iris, trial_id)))
         for person in site.people:
