@@ -139,10 +139,11 @@ NOTES = """
   therefore read every pattern that most rows reach once, wrapped in a sub-select, which Oxigraph hash-joins,
   and keep probes for the few rows left at the end. Reading the text of a long string or IRI (`STR`,
   `LCASE`, string comparison) is a lookup too: distinct values are tested once, phases ranked by `VALUES`.
-- Shared nodes (canonical organisations, people, PubMed articles) are described in every record graph that
-  mentions them, and Oxigraph's union default graph returns such a triple once per graph: joining through
-  them multiplies rows, so the queries join through the per-trial nodes (participations, sites) and use
-  DISTINCT.
+- Oxigraph's union default graph returns a triple once per graph that holds it. The names and keys of
+  shared nodes (canonical organisations and people, site locations) are therefore written once, to the
+  entities graph; their types and PubMed articles' triples still repeat in each record graph that mentions
+  them, so the queries join through per-trial nodes and links (participations, `tkg:siteLocation`, the
+  typed citation links) and use DISTINCT.
 - Oxigraph pushes a `FILTER` below `DISTINCT` but not below `GROUP BY`: a test on distinct values goes in a
   sub-select's `HAVING`. It does not reorder property paths: `broaderDescriptor*` is written anchored on the
   given descriptor. `MINUS` is one hash anti-join; `FILTER NOT EXISTS` probes per row.

@@ -8,7 +8,7 @@ line that is not a comment)::
     # title: Trial card                                  one line
     # answers: Everything about one trial ...            the question; repeat the key to continue
     # param: nct string NCT02513394 -- the trial's NCT id
-    # kind: lookup                                       lookup (anchored on a given entity) or aggregate
+    # kind: lookup                                       lookup (one trial, organisation or person) or aggregate
 
 A ``param`` line is ``NAME KIND DEFAULT -- description``; ``NAME`` is the query variable ``?NAME``,
 ``KIND`` one of ``iri string integer date``, ``DEFAULT`` a value as given on the command line (quote it
