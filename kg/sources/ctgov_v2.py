@@ -14,11 +14,13 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import date
+from functools import lru_cache
+from math import isfinite
 from typing import Any
 
 import orjson
 
-from kg.codes import is_code
+from kg.codes import SCHEMES
 from kg.identity import NCT_RE, PMID_RE, related_nct_ids
 from kg.model import (
     Arm,
@@ -61,25 +63,43 @@ DATE_FIELDS: dict[str, tuple[str, bool]] = {
     "results_first_posted": ("resultsFirstPostDateStruct", True),
     "status_verified": ("statusVerifiedDate", False),
 }
+# (Trial.dates key, statusModule field, its path, path of its date or None when not a struct), built once
+_DATE_READS = [
+    (kind, key, f"protocolSection.statusModule.{key}",
+     f"protocolSection.statusModule.{key}.date" if is_struct else None)
+    for kind, (key, is_struct) in DATE_FIELDS.items()
+]
 
+
+# The allowed values of each coded field (kg.codes), for a set lookup where is_code would cost a call per field.
+_CODE_VALUES: dict[str, frozenset[str]] = {scheme: frozenset(values) for scheme, values in SCHEMES.items()}
 
 # Field names the v2 data model allows at the top of a study, in each section and in each module (from the
 # official OpenAPI spec by scripts/make_v2_fields.py): any other key is noted, never silently ignored.
 _MODEL = json.loads((importlib.resources.files("kg") / "data" / "ctgov_v2_fields.json").read_text("utf-8"))
 _MODEL_FIELDS: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in _MODEL["fields"].items()}
+# The sections whose keys are checked -> their module -> that module's fields.
+_CHECKED_MODULES: dict[str, dict[str, frozenset[str]]] = {
+    section: {k.removeprefix(f"{section}."): v for k, v in _MODEL_FIELDS.items() if k.startswith(f"{section}.")}
+    for section in ("protocolSection", "derivedSection")
+}
 
 
 def _unknown_fields(study: dict) -> list[str]:
     """Keys outside the v2 data model: at the top, in the protocol and derived sections and their modules."""
-    out = list(study.keys() - _MODEL_FIELDS[""])
-    for section in ("protocolSection", "derivedSection"):
+    # issuperset first: nearly every dict has only known keys, and it costs half the set difference
+    known = _MODEL_FIELDS[""]
+    out = [] if known.issuperset(study) else list(study.keys() - known)
+    for section, modules in _CHECKED_MODULES.items():
         sec = study.get(section)
         if not isinstance(sec, dict):
             continue
-        out += [f"{section}.{k}" for k in sec.keys() - _MODEL_FIELDS[section]]
+        known = _MODEL_FIELDS[section]
+        if not known.issuperset(sec):
+            out += [f"{section}.{k}" for k in sec.keys() - known]
         for module, value in sec.items():
-            known = _MODEL_FIELDS.get(f"{section}.{module}")
-            if known is not None and isinstance(value, dict):
+            known = modules.get(module)
+            if known is not None and isinstance(value, dict) and not known.issuperset(value):
                 out += [f"{section}.{module}.{k}" for k in value.keys() - known]
     return sorted(out)
 
@@ -178,6 +198,8 @@ class _Fields:
 
     def obj(self, parent: dict, key: str, path: Path) -> dict:
         value = parent.get(key)
+        if value.__class__ is dict:  # the common case first
+            return value
         if value is None:
             return {}
         if not isinstance(value, dict):
@@ -192,14 +214,18 @@ class _Fields:
         if not isinstance(value, list):
             self.drop(path, f"expected a list, got {type(value).__name__}")
             return []
+        for v in value:
+            if not isinstance(v, dict):
+                break
+        else:
+            return value  # all objects, the common case: no copy (callers only read it)
         good = [v for v in value if isinstance(v, dict)]
-        if len(good) != len(value):
-            self.drop(path, f"{len(value) - len(good)} list items are not objects")
+        self.drop(path, f"{len(value) - len(good)} list items are not objects")
         return good
 
     def text(self, parent: dict, key: str, path: Path) -> str | None:
         value = parent.get(key)
-        if value.__class__ is str:  # the common case first: ~170 calls per record
+        if value.__class__ is str:  # the common case first: ~60 calls per record
             return value.strip() or None
         if value is None:
             return None
@@ -210,6 +236,19 @@ class _Fields:
         self.drop(path, f"expected text, got {type(value).__name__}")
         return None
 
+    def item_texts(self, item: dict, keys: tuple[str, ...], list_path: str, i: int) -> list[str | None]:
+        """text() of several fields of one list item, in one call: a call costs more than reading a field."""
+        out = []
+        for key in keys:
+            value = item.get(key)
+            if value.__class__ is str:
+                out.append(value.strip() or None)
+            elif value is None:
+                out.append(None)
+            else:
+                out.append(self.text(item, key, (list_path, i, key)))
+        return out
+
     def texts(self, parent: dict, key: str, path: Path) -> tuple[str, ...]:
         value = parent.get(key)
         if value is None:
@@ -218,25 +257,31 @@ class _Fields:
             value = [value]
         out = []
         for v in value:
-            if isinstance(v, str) and v.strip():
-                out.append(v.strip())
-            elif v is not None and not isinstance(v, str):
+            if isinstance(v, str):
+                if v := v.strip():
+                    out.append(v)
+            elif v is not None:
                 self.drop(path, f"expected text items, got {type(v).__name__}")
         return tuple(out)
 
     def code(self, parent: dict, key: str, path: Path, scheme: str) -> str | None:
-        value = self.text(parent, key, path)
+        value = parent.get(key)
+        if value.__class__ is str:  # text()'s common cases without its call: ~35 coded fields per record
+            value = value.strip() or None
+        elif value is not None:
+            value = self.text(parent, key, path)
         if value is None:
             return None
-        if not is_code(scheme, value):
+        if value not in _CODE_VALUES[scheme]:
             self.drop(path, f"unknown {scheme} value {value!r}")
             return None
         return value
 
     def codes(self, parent: dict, key: str, path: Path, scheme: str) -> tuple[str, ...]:
         out = []
+        allowed = _CODE_VALUES[scheme]
         for value in self.texts(parent, key, path):
-            if is_code(scheme, value):
+            if value in allowed:
                 out.append(value)
             else:
                 self.drop(path, f"unknown {scheme} value {value!r}")
@@ -262,6 +307,8 @@ class _Fields:
 
     def number(self, parent: dict, key: str, path: Path) -> float | None:
         value = parent.get(key)
+        if value.__class__ is float and isfinite(value):  # the common case first: two per site
+            return value
         if value is None:
             return None
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
@@ -277,12 +324,13 @@ class _Fields:
         if parsed is None:
             self.drop(path, f"not a date (YYYY, YYYY-MM or YYYY-MM-DD): {value!r}")
             return None
-        if date_type is not None and not is_code("date-type", date_type):
+        if date_type is not None and not (isinstance(date_type, str) and date_type in _CODE_VALUES["date-type"]):
             self.drop(f"{path}.type", f"unknown date type {date_type!r}")
             date_type = None
         return PartialDate(parsed[0], parsed[1], date_type)
 
 
+@lru_cache(maxsize=16384)  # the same few thousand dates recur in every record (~10 per record)
 def parse_partial_date(text: str) -> tuple[str, Precision] | None:
     """``2020``, ``2020-12`` or ``2020-12-31`` with its precision, or None when it is not a real date."""
     m = _DATE_RE.match(text.strip())
@@ -397,15 +445,17 @@ def parse_study(study: Any, origin: str, problems: list[Problem]) -> Trial:
 
 def _dates(f: _Fields, status: dict) -> dict[str, PartialDate]:
     out: dict[str, PartialDate] = {}
-    for kind, (key, is_struct) in DATE_FIELDS.items():
-        path = f"protocolSection.statusModule.{key}"
-        if is_struct:
-            struct = f.obj(status, key, path)
-            value = f.date(struct.get("date"), path + ".date", struct.get("type"))
+    for kind, key, path, date_path in _DATE_READS:
+        value = status.get(key)
+        if value is None:
+            continue
+        if date_path:  # a {date, type} struct
+            struct = value if value.__class__ is dict else f.obj(status, key, path)
+            parsed = f.date(struct.get("date"), date_path, struct.get("type"))
         else:
-            value = f.date(status.get(key), path)
-        if value:
-            out[kind] = value
+            parsed = f.date(value, path)
+        if parsed:
+            out[kind] = parsed
     return out
 
 
@@ -449,21 +499,16 @@ def _design(f: _Fields, info: dict) -> Design | None:
     )
 
 
-def _person(f: _Fields, obj: dict, path: str, name_key: str = "name") -> PersonMention | None:
-    name = f.text(obj, name_key, f"{path}.{name_key}")
+def _person(f: _Fields, obj: dict, list_path: str, i: int) -> PersonMention | None:
+    name = f.text(obj, "name", (list_path, i, "name"))
     if not name:
         return None
-    role = f.text(obj, "role", path + ".role")
-    if role is not None and not is_code("role", role):
-        f.drop(path + ".role", f"unknown role value {role!r}")
-        role = None
-    return PersonMention(name, role, f.text(obj, "affiliation", path + ".affiliation"))
+    role = f.code(obj, "role", (list_path, i, "role"), "role")
+    return PersonMention(name, role, f.text(obj, "affiliation", (list_path, i, "affiliation")))
 
 
 def _people(f: _Fields, parent: dict, key: str, path: str) -> tuple[PersonMention, ...]:
-    return tuple(
-        p for i, o in enumerate(f.objs(parent, key, path)) if (p := _person(f, o, f"{path}[{i}]"))
-    )
+    return tuple(p for i, o in enumerate(f.objs(parent, key, path)) if (p := _person(f, o, path, i)))
 
 
 def _responsible_party(f: _Fields, sponsors: dict) -> ResponsibleParty | None:
@@ -495,12 +540,12 @@ def _interventions(f: _Fields, arms: dict) -> tuple[Intervention, ...]:
         if not name:
             f.drop((path, i, "name"), "intervention without a name left out")
             continue
-        out.append(Intervention(
-            name=name,
-            type=f.code(o, "type", (path, i, "type"), "intervention-type"),
-            description=f.text(o, "description", (path, i, "description")),
-            other_names=f.texts(o, "otherNames", (path, i, "otherNames")),
-            arm_labels=f.texts(o, "armGroupLabels", (path, i, "armGroupLabels")),
+        out.append(Intervention(  # positional, as Site
+            name,
+            f.code(o, "type", (path, i, "type"), "intervention-type"),
+            f.text(o, "description", (path, i, "description")),
+            f.texts(o, "otherNames", (path, i, "otherNames")),
+            f.texts(o, "armGroupLabels", (path, i, "armGroupLabels")),  # arm_labels
         ))
     return tuple(out)
 
@@ -513,11 +558,11 @@ def _arms(f: _Fields, arms: dict) -> tuple[Arm, ...]:
         if not label:
             f.drop((path, i, "label"), "arm group without a label left out")
             continue
-        out.append(Arm(
-            label=label,
-            type=f.code(o, "type", (path, i, "type"), "arm-type"),
-            description=f.text(o, "description", (path, i, "description")),
-            intervention_names=f.texts(o, "interventionNames", (path, i, "interventionNames")),
+        out.append(Arm(  # positional, as Site
+            label,
+            f.code(o, "type", (path, i, "type"), "arm-type"),
+            f.text(o, "description", (path, i, "description")),
+            f.texts(o, "interventionNames", (path, i, "interventionNames")),
         ))
     return tuple(out)
 
@@ -529,14 +574,18 @@ def _mesh_terms(f: _Fields, derived: dict) -> tuple[MeshTerm, ...]:
         for key, ancestor in (("meshes", False), ("ancestors", True)):
             path = f"derivedSection.{module}.{key}"
             for i, m in enumerate(f.objs(mod, key, path)):
-                term = f.text(m, "term", (path, i, "term"))
-                ui = f.text(m, "id", (path, i, "id"))
-                if ui is not None and not _MESH_UI_RE.match(ui):
+                term, ui = f.item_texts(m, ("term", "id"), path, i)
+                if ui is not None and not _is_mesh_ui(ui):
                     f.drop((path, i, "id"), f"not a MeSH UI: {ui!r}")
                     ui = None
                 if term or ui:
                     out.append(MeshTerm(term or "", ui, branch, ancestor))  # type: ignore[arg-type]
     return tuple(out)
+
+
+@lru_cache(maxsize=16384)  # ~10 UIs a record, mostly the same few thousand; a cache hit costs a quarter of a match
+def _is_mesh_ui(text: str) -> bool:
+    return _MESH_UI_RE.match(text) is not None
 
 
 def _outcomes(f: _Fields, outcomes: dict) -> tuple[Outcome, ...]:
@@ -548,12 +597,8 @@ def _outcomes(f: _Fields, outcomes: dict) -> tuple[Outcome, ...]:
             if not measure:
                 f.drop((path, i, "measure"), "outcome without a measure left out")
                 continue
-            out.append(Outcome(
-                kind,  # type: ignore[arg-type]
-                measure,
-                f.text(o, "description", (path, i, "description")),
-                f.text(o, "timeFrame", (path, i, "timeFrame")),
-            ))
+            description, time_frame = f.item_texts(o, ("description", "timeFrame"), path, i)
+            out.append(Outcome(kind, measure, description, time_frame))  # type: ignore[arg-type]
     return tuple(out)
 
 
@@ -579,28 +624,32 @@ def _sites(f: _Fields, contacts: dict) -> tuple[Site, ...]:
     path = "protocolSection.contactsLocationsModule.locations"
     out = []
     for i, loc in enumerate(f.objs(contacts, "locations", path)):
+        # read in this order so that problems are reported in field order
         geo = f.obj(loc, "geoPoint", (path, i, "geoPoint"))
         facility = f.text(loc, "facility", (path, i, "facility"))
-        people = tuple(
-            PersonMention(p.name, p.role, facility)
-            for j, c in enumerate(f.objs(loc, "contacts", (path, i, "contacts")))
-            if (p := _person(f, c, f"{path}[{i}].contacts[{j}]"))
-        )
-        site = Site(
-            facility=facility,
-            city=f.text(loc, "city", (path, i, "city")),
-            state=f.text(loc, "state", (path, i, "state")),
-            zip=f.text(loc, "zip", (path, i, "zip")),
-            country=f.text(loc, "country", (path, i, "country")),
-            latitude=f.number(geo, "lat", (path, i, "geoPoint.lat")),
-            longitude=f.number(geo, "lon", (path, i, "geoPoint.lon")),
-            status=f.code(loc, "status", (path, i, "status"), "site-status"),
-            people=people,
-        )
-        if site.facility or site.city or site.country:
-            out.append(site)
+        people = _site_people(f, loc, facility, f"{path}[{i}]") if "contacts" in loc else ()
+        city, state, zip_code, country = f.item_texts(loc, ("city", "state", "zip", "country"), path, i)
+        latitude = f.number(geo, "lat", (path, i, "geoPoint.lat"))
+        longitude = f.number(geo, "lon", (path, i, "geoPoint.lon"))
+        status = f.code(loc, "status", (path, i, "status"), "site-status")
+        if facility or city or country:
+            # positional: a class call with keywords costs ~3x (Python 3.11 builds a kwargs dict), ~10 sites a record
+            out.append(Site(facility, city, state, zip_code, country, latitude, longitude, status, people))
         else:
             f.drop((path, i, "facility"), "site without facility, city or country left out")
+    return tuple(out)
+
+
+def _site_people(f: _Fields, loc: dict, facility: str | None, site_path: str) -> tuple[PersonMention, ...]:
+    """A site's investigators and contacts (as _person), affiliated with the site's facility."""
+    path = site_path + ".contacts"
+    out = []
+    for j, c in enumerate(f.objs(loc, "contacts", path)):
+        name = f.text(c, "name", (path, j, "name"))
+        if name:
+            role = f.code(c, "role", (path, j, "role"), "role")
+            f.text(c, "affiliation", (path, j, "affiliation"))  # not used, but a bad value is still reported
+            out.append(PersonMention(name, role, facility))
     return tuple(out)
 
 
