@@ -90,16 +90,20 @@ class _Worker:
 
     def payload(self, payload: Payload) -> tuple[list[RecordOut], list[Problem]]:
         problems: list[Problem] = []
-        text = payload.read_text(problems)
-        if text is None:
+        document = payload.read(problems)
+        if document is None:
             return [], problems
+        text, raw = document
         source = detect(text)
         if source is None:
             problems.append(Problem(payload.origin, None, None,
                                     "not a trial record in any rendering TrialKG reads", "skipped"))
             return [], problems
+        # The v2 reader parses JSON Lines from the file's bytes when it has them (no second UTF-8 encoding).
+        trials = (ctgov_v2.read(text, payload.origin, problems, raw) if source is ctgov_v2
+                  else source.read(text, payload.origin, problems))
         out = []
-        for trial in source.read(text, payload.origin, problems):
+        for trial in trials:
             out.append(self._safe_record(trial, problems))
         return [r for r in out if r is not None], problems
 

@@ -6,6 +6,7 @@ from (``file``, ``archive.zip!member``) so every problem can say which file and 
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import os
@@ -32,14 +33,24 @@ class Payload:
     path: Path | None = None
 
     def read_text(self, problems: list[Problem]) -> str | None:
+        document = self.read(problems)
+        return document[0] if document else None
+
+    def read(self, problems: list[Problem]) -> tuple[str, bytes | None] | None:
+        """The text, and for a file read here the UTF-8 bytes it decoded from cleanly (without a BOM), so a
+        parser that takes bytes need not encode the text again; None when the file cannot be read."""
         if self.text is not None:
-            return self.text
+            return self.text, None
         assert self.path is not None
         try:
-            return decode(self.origin, self.path.read_bytes(), problems)
+            data = self.path.read_bytes()
         except OSError as e:
             problems.append(Problem(self.origin, None, None, f"cannot read: {e.strerror or e}", "skipped"))
             return None
+        found = len(problems)
+        text = decode(self.origin, data, problems)
+        clean = len(problems) == found
+        return text, (data.removeprefix(codecs.BOM_UTF8) if clean else None)
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:

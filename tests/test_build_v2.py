@@ -71,6 +71,31 @@ def test_json_lines_split_on_newlines_only(tmp_path: Path, two_records: list[dic
     assert titles == [("Part one\u2028part two",)]
 
 
+def test_json_lines_from_bytes_and_from_text_agree(tmp_path: Path, two_records: list[dict]) -> None:
+    # A plain file's JSON Lines are parsed from its bytes; a gzip member's from its text. With a BOM, non-ASCII
+    # text and a raw U+2028, and again with a byte of broken UTF-8 (decoded with replacement and reported),
+    # both give the same graph and the same problems.
+    two_records[0]["protocolSection"]["identificationModule"]["briefTitle"] = "Étude à Zürich \u2028 北京"
+    lines = [json.dumps(r, ensure_ascii=False).encode("utf-8") for r in two_records]
+    clean = b"\xef\xbb\xbf" + b"\n".join(lines) + b"\n"
+    broken = clean.replace("Étude".encode(), b"\xff\xfetude", 1)
+    for n, data in enumerate((clean, broken)):
+        plain, packed = tmp_path / f"plain{n}", tmp_path / f"gz{n}"
+        plain.mkdir()
+        packed.mkdir()
+        (plain / "s.jsonl").write_bytes(data)
+        (packed / "s.jsonl").write_bytes(gzip.compress(data, mtime=0))
+        from_bytes = build([plain], tmp_path / f"plain{n}.nt")
+        from_text = build([packed], tmp_path / f"gz{n}.nt")
+        assert (tmp_path / f"plain{n}.nt").read_bytes() == (tmp_path / f"gz{n}.nt").read_bytes()
+        assert [(p.field, p.message, p.severity) for p in from_bytes.problems] == \
+            [(p.field, p.message, p.severity) for p in from_text.problems]
+        assert from_bytes.records_built == 2 and from_bytes.skipped == 0
+        assert any("not valid UTF-8" in p.message for p in from_bytes.problems) == (data is broken)
+    titles = select(load(tmp_path / "plain0.nt"), "SELECT ?n WHERE { ?t tkg:nctId 'NCT00458770' ; schema:name ?n }")
+    assert titles == [("Étude à Zürich \u2028 北京",)]
+
+
 def test_fields_outside_the_v2_data_model_are_noted_not_ignored(tmp_path: Path, two_records: list[dict]) -> None:
     record = two_records[0]
     contacts = record["protocolSection"].setdefault("contactsLocationsModule", {})

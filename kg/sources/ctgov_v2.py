@@ -116,8 +116,10 @@ def looks_like(text: str) -> bool:
     return any(k in text[:200000] for k in ('"protocolSection"', '"studies"', '"nctId"'))
 
 
-def iter_study_objects(text: str, origin: str, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
-    """(origin of the study, study object) for each study the text holds, whatever its container."""
+def iter_study_objects(text: str, origin: str, problems: list[Problem], raw: bytes | None = None
+                       ) -> Iterator[tuple[str, Any]]:
+    """(origin of the study, study object) for each study the text holds, whatever its container. JSON Lines
+    are parsed from ``raw`` (the text's UTF-8) when given: orjson reads bytes without encoding each line."""
     header = _PY_REPR_HEADER.match(text)
     first = _NON_SPACE.search(text)
     if header or (first and text.startswith("{'", first.start())):
@@ -128,7 +130,7 @@ def iter_study_objects(text: str, origin: str, problems: list[Problem]) -> Itera
             problems.append(Problem(origin, None, None, f"not a readable Python dict of a study: {e}", "skipped"))
         return
     if _is_json_lines(text):
-        yield from _iter_json_lines(text, origin, problems)
+        yield from _iter_json_lines(raw if raw is not None else text, origin, problems)
         return
     try:
         data = orjson.loads(text)
@@ -160,8 +162,9 @@ def _is_json_lines(text: str) -> bool:
         return False
 
 
-def _iter_json_lines(text: str, origin: str, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
-    for n, line in enumerate(text.split("\n"), start=1):  # not splitlines: JSON text may hold a raw U+2028
+def _iter_json_lines(text: str | bytes, origin: str, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
+    newline = "\n" if isinstance(text, str) else b"\n"  # UTF-8 has no 0x0A inside a character: same lines
+    for n, line in enumerate(text.split(newline), start=1):  # not splitlines: JSON may hold a raw U+2028
         if not line.strip():
             continue
         try:
@@ -170,8 +173,9 @@ def _iter_json_lines(text: str, origin: str, problems: list[Problem]) -> Iterato
             problems.append(Problem(f"{origin}:{n}", None, None, f"invalid JSON line: {e}", "skipped"))
 
 
-def read(text: str, origin: str, problems: list[Problem]) -> Iterator[Trial]:
-    for where, obj in iter_study_objects(text, origin, problems):
+def read(text: str, origin: str, problems: list[Problem], raw: bytes | None = None) -> Iterator[Trial]:
+    """The studies in ``text``; ``raw``, when given, is the UTF-8 the text was decoded from."""
+    for where, obj in iter_study_objects(text, origin, problems, raw):
         try:
             yield parse_study(obj, where, problems)
         except RecordError as e:
