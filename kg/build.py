@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kg.gcpolicy import YOUNG_GC_THRESHOLD, streaming_gc
 from kg.identity import DEFAULT_BASE, Iris
 from kg.inputs import Payload, iter_payloads
 from kg.mapping import MappedRecord, MeshLookup, map_trial, mesh_description
@@ -29,9 +30,6 @@ from kg.sources import ctgov_v2, detect
 # Objects still alive after this many records (the MeSH index, caches, the build's bookkeeping) are moved out of
 # the cyclic GC's reach: its full collections rescanning them cost ~10% of a build.
 FREEZE_EVERY = 500
-# A record allocates a few thousand short-lived containers that reference counting frees: young-generation
-# collections every 700 allocations find nothing to collect, so a build runs them every 50,000 (~5% faster).
-YOUNG_GC_THRESHOLD = 50_000
 PARALLEL_CHUNKSIZE = 1  # one file per task: a 1,000-study file is already a big task, and memory stays low
 
 
@@ -258,9 +256,12 @@ def build(
     options = dataclasses.replace(options, mesh=mesh)
     spool_dir = os.path.dirname(os.path.abspath(output)) if output not in (None, "-") else None
     spool = Spool(spool_dir, Iris(options.base).entities_graph())
-    thaw = gc.get_freeze_count() == 0  # leave a caller's own frozen objects frozen
-    thresholds = gc.get_threshold()
-    gc.set_threshold(YOUNG_GC_THRESHOLD, *thresholds[1:])
+    with streaming_gc():
+        return _build(paths, output, store, studies, options, report, mesh, spool)
+
+
+def _build(paths: Iterable[str | Path], output: str | Path | None, store: str | Path | None, studies: Iterable[Any],
+           options: BuildOptions, report: Report, mesh: MeshIndex, spool: Spool) -> Report:
     try:
         versions = _Versions()
         mesh_uis: dict[int, tuple[str, ...]] = {}
@@ -304,9 +305,6 @@ def build(
                                    "holds a newer version of those records", "note"))
     finally:
         spool.close()
-        gc.set_threshold(*thresholds)
-        if thaw:
-            gc.unfreeze()
     return report
 
 

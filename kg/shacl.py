@@ -268,6 +268,9 @@ class _Shape:
     severity: str
     message: str
     deactivated: bool
+    # the predicates of an alternative path when the shape asks only for one value on it (sh:minCount 1):
+    # then a value's presence is checked, without collecting the values
+    any_of: tuple[Any, ...] | None = None
 
 
 class CompiledShapes:
@@ -335,6 +338,10 @@ class CompiledShapes:
             raise UnsupportedShapes(f"{node}: sh:property on a targeted shape")
         deactivated = self._one(node, _R.deactivated)
         min_count, max_count = self._one(node, _R.minCount), self._one(node, _R.maxCount)
+        checks, nested = self._checks(node), [self._nested_shape(p) for p in g.objects(node, _R.property)]
+        presence_only = (path is not None and path[0] == "|" and all(kind == "p" for kind, _ in path[1])
+                         and min_count is not None and int(min_count) == 1 and max_count is None
+                         and not checks and not nested)
         return _Shape(
             iri=str(node) if isinstance(node, URIRef) else "",
             path=path,
@@ -343,11 +350,12 @@ class CompiledShapes:
             targets=targets,
             min_count=0 if min_count is None else int(min_count),
             max_count=float("inf") if max_count is None else int(max_count),
-            checks=self._checks(node),
-            nested=[self._nested_shape(p) for p in g.objects(node, _R.property)],
+            checks=checks,
+            nested=nested,
             severity=str(self._one(node, _R.severity) or _R.Violation).removeprefix(SH),
             message=str(messages[0]) if messages else "",
             deactivated=bool(deactivated is not None and deactivated.toPython() is True),
+            any_of=tuple(pred for _, pred in path[1]) if presence_only else None,  # type: ignore[index]
         )
 
     def _node_term(self, t: Any) -> Any:
@@ -480,6 +488,9 @@ class CompiledShapes:
     # ---------------------------------------------------------------- evaluation
     def _failures(self, shape: _Shape, focus: Any, rec: _Record) -> list[tuple[str, Any]]:
         """(constraint component, value or None) for each way ``focus`` fails ``shape``; mostly empty."""
+        if shape.any_of is not None:
+            d = rec.out.get(focus, _NO_INDEX)
+            return [] if any(p in d for p in shape.any_of) else [("MinCountConstraintComponent", None)]
         if shape.predicate is not None:
             values = rec.out.get(focus, _NO_INDEX).get(shape.predicate, _NONE)
         else:

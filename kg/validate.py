@@ -28,6 +28,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib import BNode, URIRef
 
+from kg.gcpolicy import streaming_gc
 from kg.identity import is_entities_graph
 from kg.rdfterms import unescape_literal
 from kg.report import Problem
@@ -251,13 +252,14 @@ def validate_records(
     shapes = shapes or load_shapes()
     report = report if report is not None else ValidationReport()
     compiled = shapes.compiled if engine == "compiled" else None
-    if compiled is not None:
-        for rec in records:
-            report.add(compiled.check(rec), 1)
-        return report
-    terms = RdflibTerms()
-    for batch in _batches(records, max_records, max_triples):
-        report.add(_validate_batch(batch, shapes, terms), len(batch))
+    with streaming_gc():
+        if compiled is not None:
+            for rec in records:
+                report.add(compiled.check(rec), 1)
+            return report
+        terms = RdflibTerms()
+        for batch in _batches(records, max_records, max_triples):
+            report.add(_validate_batch(batch, shapes, terms), len(batch))
     return report
 
 

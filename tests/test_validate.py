@@ -355,3 +355,21 @@ def test_a_validator_failure_costs_no_record(tmp_path: Path, data_dir: Path, mon
                    options=BuildOptions(validate=True))
     assert report.records_built == 1 and report.skipped == 0
     assert any("could not validate record: RuntimeError: validator bug" in p.message for p in report.problems)
+
+
+def test_streaming_jobs_restore_the_garbage_collector(sample_nq: Path, tmp_path: Path) -> None:
+    # build and validate run with rare young-generation passes and their long-lived objects frozen
+    # (kg.gcpolicy); the caller's settings come back afterwards, also when the job fails.
+    import gc
+
+    from kg.gcpolicy import YOUNG_GC_THRESHOLD, streaming_gc
+
+    before = gc.get_threshold()
+    with streaming_gc():
+        assert gc.get_threshold()[0] == YOUNG_GC_THRESHOLD and gc.get_freeze_count() > 0
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+    validate_file(sample_nq)
+    build([], tmp_path / "empty.nt")
+    with pytest.raises(ValueError):
+        validate_file(tmp_path / "not-rdf.txt")
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
