@@ -257,54 +257,49 @@ def build(
     spool_dir = os.path.dirname(os.path.abspath(output)) if output not in (None, "-") else None
     spool = Spool(spool_dir, Iris(options.base).entities_graph())
     with streaming_gc():
-        return _build(paths, output, store, studies, options, report, mesh, spool)
+        try:
+            versions = _Versions()
+            mesh_uis: dict[int, tuple[str, ...]] = {}
+            triples: dict[int, int] = {}
+            records = iter_records(paths, options, report, studies, spool.path)
+            for rec in _progress(records, options.progress):
+                if rec.segment is not None:
+                    index = spool.add_segment_chunk(rec.graph, *rec.segment, rec.version)
+                else:
+                    index = spool.add(rec.graph, rec.text, rec.version, rec.shared)
+                versions.add(rec, index, report)
+                if rec.mesh_uis:
+                    mesh_uis[index] = tuple(map(sys.intern, rec.mesh_uis))  # one string per UI, not per record
+                triples[index] = rec.triples
+                if index % FREEZE_EVERY == 0:
+                    gc.freeze()
+            keep = set(range(len(spool.chunks))) - versions.superseded
+            report.records_built = len(keep)
+            if options.validate:
+                from kg.validate import not_conforming
 
-
-def _build(paths: Iterable[str | Path], output: str | Path | None, store: str | Path | None, studies: Iterable[Any],
-           options: BuildOptions, report: Report, mesh: MeshIndex, spool: Spool) -> Report:
-    try:
-        versions = _Versions()
-        mesh_uis: dict[int, tuple[str, ...]] = {}
-        triples: dict[int, int] = {}
-        records = iter_records(paths, options, report, studies, spool.path)
-        for rec in _progress(records, options.progress):
-            if rec.segment is not None:
-                index = spool.add_segment_chunk(rec.graph, *rec.segment, rec.version)
-            else:
-                index = spool.add(rec.graph, rec.text, rec.version, rec.shared)
-            versions.add(rec, index, report)
-            if rec.mesh_uis:
-                mesh_uis[index] = tuple(map(sys.intern, rec.mesh_uis))  # one string per UI, not per record
-            triples[index] = rec.triples
-            if index % FREEZE_EVERY == 0:
-                gc.freeze()
-        keep = set(range(len(spool.chunks))) - versions.superseded
-        report.records_built = len(keep)
-        if options.validate:
-            from kg.validate import not_conforming
-
-            report.records_invalid = not_conforming(report.problems)
-        report.records_superseded = len(versions.superseded)
-        used = {ui for i in keep if i in mesh_uis for ui in mesh_uis[i]}
-        if used:
-            iris = Iris(options.base)
-            text = ntriples(mesh_description(used, mesh))
-            keep.add(spool.add(iris.mesh_graph(), text))
-            triples[len(spool.chunks) - 1] = text.count("\n")
-        if options.resolve:
-            text = _resolution_graph(spool, keep, options)
-            keep.add(spool.add(Iris(options.base).resolution_graph(), text))
-            triples[len(spool.chunks) - 1] = text.count("\n")
-        report.triples = sum(triples[i] for i in keep)
-        if output is not None:
-            write_spool(spool, str(output), keep, consume=store is None)
-        if store is not None:
-            older = load_spool_into_store(spool, str(store), keep)
-            if older:
-                report.add(Problem(str(store), None, None, f"{older} record graphs left out: the store already "
-                                   "holds a newer version of those records", "note"))
-    finally:
-        spool.close()
+                report.records_invalid = not_conforming(report.problems)
+            report.records_superseded = len(versions.superseded)
+            used = {ui for i in keep if i in mesh_uis for ui in mesh_uis[i]}
+            if used:
+                iris = Iris(options.base)
+                text = ntriples(mesh_description(used, mesh))
+                keep.add(spool.add(iris.mesh_graph(), text))
+                triples[len(spool.chunks) - 1] = text.count("\n")
+            if options.resolve:
+                text = _resolution_graph(spool, keep, options)
+                keep.add(spool.add(Iris(options.base).resolution_graph(), text))
+                triples[len(spool.chunks) - 1] = text.count("\n")
+            report.triples = sum(triples[i] for i in keep)
+            if output is not None:
+                write_spool(spool, str(output), keep, consume=store is None)
+            if store is not None:
+                older = load_spool_into_store(spool, str(store), keep)
+                if older:
+                    report.add(Problem(str(store), None, None, f"{older} record graphs left out: the store already "
+                                       "holds a newer version of those records", "note"))
+        finally:
+            spool.close()
     return report
 
 
