@@ -233,7 +233,6 @@ class Iris:
         scope = affiliation_iri.rsplit("/", 1)[-1] if affiliation_iri else slug(trial_id)
         return f"{self.base}person/{slug(person_tokens(name), 80)}--{scope}"
 
-
     def location(self, facility: str | None, city: str | None, country: str | None) -> str:
         """A site location: the facility, city and country exactly as registered (a digest of the three, as
         names alone would collide after slugging); every site registered with the same three shares it."""

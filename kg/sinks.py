@@ -75,6 +75,12 @@ def split_shared(chunk: Chunk, data: bytes) -> tuple[bytes, bytes]:
     return data[:cut], data[cut:]
 
 
+def _chunk_bytes(text: str, shared: str) -> tuple[bytes, int]:
+    """A chunk's bytes (its record's lines, then its entities-graph lines) and the length of the second part."""
+    tail = shared.encode("utf-8")
+    return text.encode("utf-8") + tail, len(tail)
+
+
 class SpoolSegment:
     """A worker process's own spool file. The worker writes its records' text here and hands the parent only
     (path, offset, length), so with --jobs the parent does not unpickle and rewrite every record. Named
@@ -87,11 +93,11 @@ class SpoolSegment:
 
     def write(self, text: str, shared: str = "") -> tuple[int, int, int]:
         """(offset, length, shared length) of ``text`` followed by ``shared`` in the segment."""
-        data, tail = text.encode("utf-8"), shared.encode("utf-8")
-        self._file.write(data + tail if tail else data)
+        data, shared_length = _chunk_bytes(text, shared)
+        self._file.write(data)
         offset = self._offset
-        self._offset += len(data) + len(tail)
-        return offset, len(data) + len(tail), len(tail)
+        self._offset += len(data)
+        return offset, len(data), shared_length
 
     def flush(self) -> None:
         self._file.flush()
@@ -114,10 +120,10 @@ class Spool:
         """A chunk: ``text`` for ``graph`` and ``shared`` for the entities graph."""
         if shared and self.shared_graph is None:
             raise ValueError("this spool has no entities graph for shared lines")
-        data, tail = text.encode("utf-8"), shared.encode("utf-8")
-        self._file.write(data + tail if tail else data)
-        self.chunks.append(Chunk(graph, self._offset, len(data) + len(tail), version, 0, len(tail)))
-        self._offset += len(data) + len(tail)
+        data, shared_length = _chunk_bytes(text, shared)
+        self._file.write(data)
+        self.chunks.append(Chunk(graph, self._offset, len(data), version, 0, shared_length))
+        self._offset += len(data)
         return len(self.chunks) - 1
 
     def add_segment_chunk(self, graph: str, segment: str, offset: int, length: int, shared: int = 0,

@@ -27,14 +27,17 @@ def test_names_of_shared_nodes_are_in_the_entities_graph_only(sample_nq: Path) -
         assert in_records == [], in_records
     # Every organisation, person and location a record names has its names in the entities graph.
     unnamed = select(store, f"""SELECT DISTINCT ?x WHERE {{ GRAPH ?g {{ ?x a ?c }}
-        FILTER(?c IN (tkg:Organization, tkg:Person)) FILTER NOT EXISTS {{ GRAPH <{ENTITIES}> {{ ?x skos:altLabel ?n }} }}
+        FILTER(?c IN (tkg:Organization, tkg:Person))
+        FILTER NOT EXISTS {{ GRAPH <{ENTITIES}> {{ ?x skos:altLabel ?n }} }}
     }}""")
     assert unnamed == []
     located = select(store, f"""SELECT DISTINCT ?loc WHERE {{ ?s schema:location ?loc
-        FILTER NOT EXISTS {{ GRAPH <{ENTITIES}> {{ ?loc a tkg:Location ; schema:name|schema:addressLocality ?n }} }} }}""")
+        FILTER NOT EXISTS {{ GRAPH <{ENTITIES}> {{ ?loc a tkg:Location ; schema:name|schema:addressLocality ?n }} }}
+    }}""")
     assert located == []
     # Types stay in the record graphs: each one stands alone (sh:class checks, per-record resolution).
-    orgs = select(store, "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?t schema:sponsor ?o . ?o a tkg:Organization } }")
+    orgs = select(store, "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?t schema:sponsor ?o . "
+                         "?o a tkg:Organization } }")
     assert int(orgs[0][0]) >= 10
 
 
@@ -120,7 +123,8 @@ def test_sites_at_one_place_share_its_location(sample_nq: Path) -> None:
     assert rows  # e.g. one hospital registered by several sample trials
     # The location is keyed by facility, city and country exactly as registered: its labels are the sites'.
     mismatched = select(store, """SELECT ?s WHERE { ?s schema:location ?loc .
-        { ?s schema:name ?a . ?loc schema:name ?b } UNION { ?s schema:addressLocality ?a . ?loc schema:addressLocality ?b }
+        { ?s schema:name ?a . ?loc schema:name ?b }
+        UNION { ?s schema:addressLocality ?a . ?loc schema:addressLocality ?b }
         UNION { ?s schema:addressCountry ?a . ?loc schema:addressCountry ?b } FILTER(?a != ?b) }""")
     assert mismatched == []
 
