@@ -239,7 +239,6 @@ class Iris:
         return f"{self.base}location/{_location_key(facility, city, country)}"
 
 
-@lru_cache(maxsize=1 << 16)
 def _location_key(facility: str | None, city: str | None, country: str | None) -> str:
     text = "\x1f".join(v or "" for v in (facility, city, country))
     return hashlib.blake2b(text.encode("utf-8"), digest_size=10).hexdigest()

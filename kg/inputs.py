@@ -32,10 +32,6 @@ class Payload:
     text: str | None = None
     path: Path | None = None
 
-    def read_text(self, problems: list[Problem]) -> str | None:
-        document = self.read(problems)
-        return document[0] if document else None
-
     def read(self, problems: list[Problem]) -> tuple[str, bytes | None] | None:
         """The text, and for a file read here the UTF-8 bytes it decoded from cleanly (without a BOM), so a
         parser that takes bytes need not encode the text again; None when the file cannot be read."""

@@ -267,10 +267,9 @@ def _org_names(org_iri: str, name: str) -> tuple[str, tuple[Triple, ...]]:
     return org, ((org, SKOS.altLabel, t.string(name)), (org, TKG.normalisedKey, t.string(normalise_org_name(name))))
 
 
-@lru_cache(maxsize=1 << 16)
 def _location(location_iri: str, facility: str | None, city: str | None, country: str | None
               ) -> tuple[str, tuple[Triple, ...]]:
-    """A site location's term and its entities-graph triples; the same hospitals recur across many trials."""
+    """A site location's term and its entities-graph triples (made once per distinct place: _site_facts is cached)."""
     loc = t.ref(location_iri)
     labels = ((SCHEMA.name, facility), (SCHEMA.addressLocality, city), (SCHEMA.addressCountry, country))
     return loc, ((loc, RDF.type, TKG.Location), *((loc, p, t.string(v)) for p, v in labels if v))
