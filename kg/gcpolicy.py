@@ -13,19 +13,31 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 YOUNG_GC_THRESHOLD = 50_000
+_depth = 0  # streaming_gc blocks entered and not yet left (a build validates each record inside its own)
 
 
 @contextmanager
 def streaming_gc() -> Iterator[None]:
     """Within the block: rare young-generation passes, and what exists on entry frozen. Restored after (a
-    caller's own frozen objects stay frozen)."""
+    caller's own frozen objects stay frozen). A block inside another changes nothing: gc.get_freeze_count
+    walks every frozen object, so asking it once per record made a validating build quadratic."""
+    global _depth
+    if _depth:
+        _depth += 1
+        try:
+            yield
+        finally:
+            _depth -= 1
+        return
     thaw = gc.get_freeze_count() == 0
     thresholds = gc.get_threshold()
     gc.set_threshold(YOUNG_GC_THRESHOLD, *thresholds[1:])
     gc.freeze()
+    _depth = 1
     try:
         yield
     finally:
+        _depth = 0
         gc.set_threshold(*thresholds)
         if thaw:
             gc.unfreeze()

@@ -252,14 +252,13 @@ def validate_records(
     shapes = shapes or load_shapes()
     report = report if report is not None else ValidationReport()
     compiled = shapes.compiled if engine == "compiled" else None
-    with streaming_gc():
-        if compiled is not None:
-            for rec in records:
-                report.add(compiled.check(rec), 1)
-            return report
-        terms = RdflibTerms()
-        for batch in _batches(records, max_records, max_triples):
-            report.add(_validate_batch(batch, shapes, terms), len(batch))
+    if compiled is not None:
+        for rec in records:
+            report.add(compiled.check(rec), 1)
+        return report
+    terms = RdflibTerms()
+    for batch in _batches(records, max_records, max_triples):
+        report.add(_validate_batch(batch, shapes, terms), len(batch))
     return report
 
 
@@ -323,7 +322,8 @@ def iter_file_records(path: str | Path) -> Iterator[RecordTriples]:
 def validate_file(path: str | Path, *, shapes: Shapes | None = None, report: ValidationReport | None = None,
                   engine: str = "compiled") -> ValidationReport:
     """Validate an N-Triples, N-Quads, Turtle or TriG file (optionally gzipped), record graph by record graph."""
-    return validate_records(iter_file_records(path), shapes, report, engine=engine)
+    with streaming_gc():  # here, not in validate_records: a build calls that once per record
+        return validate_records(iter_file_records(path), shapes, report, engine=engine)
 
 
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -354,7 +354,8 @@ def validate_store(store_dir: str | Path, *, shapes: Shapes | None = None,
     """Validate every named graph of an Oxigraph store folder, record graph by record graph."""
     if not Path(store_dir).is_dir():
         raise ValueError(f"{store_dir}: not an Oxigraph store folder")
-    return validate_records(iter_store_records(store_dir), shapes, report, engine=engine)
+    with streaming_gc():
+        return validate_records(iter_store_records(store_dir), shapes, report, engine=engine)
 
 
 def validate_graph_text(nt_text: str, label: str | None = None, shapes: Shapes | None = None) -> list[Violation]:

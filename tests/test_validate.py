@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kg.build import build
+from kg.build import BuildOptions, build
 from kg.cli import main
 from kg.validate import (
     RecordTriples,
@@ -144,8 +144,6 @@ def test_cli_unknown_format_exits_2(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------------------------------ the build hook
 def test_build_validates_as_it_goes_and_names_what_sparse_records_lack(tmp_path: Path, data_dir: Path) -> None:
-    from kg.build import BuildOptions
-
     report = build([data_dir / "ctgov_v2" / "api_pages_fields_filtered"], tmp_path / "g.nq",
                    options=BuildOptions(validate=True))
     notes = [p for p in report.problems if "SHACL warning: RecordGraph-modified-missing" in p.message]
@@ -345,7 +343,6 @@ def test_build_validation_of_term_strings_equals_validation_of_the_text(data_dir
 
 def test_a_validator_failure_costs_no_record(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import kg.validate
-    from kg.build import BuildOptions, build
 
     def broken(*_args: object) -> list[object]:
         raise RuntimeError("validator bug")
@@ -355,6 +352,21 @@ def test_a_validator_failure_costs_no_record(tmp_path: Path, data_dir: Path, mon
                    options=BuildOptions(validate=True))
     assert report.records_built == 1 and report.skipped == 0
     assert any("could not validate record: RuntimeError: validator bug" in p.message for p in report.problems)
+
+
+def test_a_validating_build_sets_the_garbage_collector_up_once(data_dir: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # gc.get_freeze_count walks every frozen object: asked once per record, a validating build of 100,000
+    # records became quadratic (the per-record validator entered the streaming GC block again).
+    import gc
+
+    calls = []
+    count = gc.get_freeze_count
+    monkeypatch.setattr(gc, "get_freeze_count", lambda: calls.append(1) or count())
+    paths = sorted((data_dir / "ctgov_v2" / "studies").glob("*.json"))[:5]
+    report = build(paths, tmp_path / "g.nt", options=BuildOptions(validate=True))
+    assert report.records_built == 5
+    assert len(calls) == 1
 
 
 def test_streaming_jobs_restore_the_garbage_collector(sample_nq: Path, tmp_path: Path) -> None:
