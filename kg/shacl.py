@@ -126,6 +126,7 @@ _R = rdflib.Namespace(SH)
 _RDF = rdflib.RDF
 _NONE: frozenset[Any] = frozenset()
 _NO_INDEX: dict[Any, Any] = {}
+_NO_FAILURES: list[tuple[str, Any]] = []  # shared, never appended to: failures are added by making a new list
 _TARGETS = {_R.targetClass: "class", _R.targetNode: "node", _R.targetObjectsOf: "objects",
             _R.targetSubjectsOf: "subjects"}
 # Parameters read by _compile (plus targets); any other sh: term on a shape makes it unsupported.
@@ -271,6 +272,12 @@ class _Shape:
     # the predicates of an alternative path when the shape asks only for one value on it (sh:minCount 1):
     # then a value's presence is checked, without collecting the values
     any_of: tuple[Any, ...] | None = None
+    # the predicate of a one-predicate shape with no sh:minCount: a node without it has nothing to check
+    optional_predicate: Any = None
+
+    def __post_init__(self) -> None:
+        if self.predicate is not None and self.min_count == 0:
+            self.optional_predicate = self.predicate
 
 
 class CompiledShapes:
@@ -486,30 +493,33 @@ class CompiledShapes:
         return ok
 
     # ---------------------------------------------------------------- evaluation
-    def _failures(self, shape: _Shape, focus: Any, rec: _Record) -> list[tuple[str, Any]]:
-        """(constraint component, value or None) for each way ``focus`` fails ``shape``; mostly empty."""
-        if shape.any_of is not None:
+    def _failures(self, shape: _Shape, focus: Any, rec: _Record, d: dict[Any, set[Any]] | None = None
+                  ) -> list[tuple[str, Any]]:
+        """(constraint component, value or None) for each way ``focus`` fails ``shape``; mostly none. ``d``:
+        the focus node's predicates, when the caller has them already."""
+        if d is None:
             d = rec.out.get(focus, _NO_INDEX)
-            return [] if any(p in d for p in shape.any_of) else [("MinCountConstraintComponent", None)]
+        if shape.any_of is not None:
+            return _NO_FAILURES if any(p in d for p in shape.any_of) else [("MinCountConstraintComponent", None)]
         if shape.predicate is not None:
-            values = rec.out.get(focus, _NO_INDEX).get(shape.predicate, _NONE)
+            values = d.get(shape.predicate, _NONE)
         else:
             values = {focus} if shape.path is None else _values(rec, focus, shape.path)
-        found = []
         n = len(values)
+        found = _NO_FAILURES
         if n < shape.min_count:
-            found.append(("MinCountConstraintComponent", None))
+            found = [("MinCountConstraintComponent", None)]
         if n > shape.max_count:
-            found.append(("MaxCountConstraintComponent", None))
+            found = [*found, ("MaxCountConstraintComponent", None)]
         if n:
             for component, ok in shape.checks:
                 for v in values:
                     if not ok(v, rec):
-                        found.append((component, v))
+                        found = [*found, (component, v)]
             for nested in shape.nested:
                 for v in values:
                     if not self._conforms(nested, v, rec):
-                        found.append(("PropertyConstraintComponent", v))  # only asked whether it conforms
+                        found = [*found, ("PropertyConstraintComponent", v)]  # only asked whether it conforms
         return found
 
     def _conforms(self, shape: _Shape, focus: Any, rec: _Record) -> bool:
@@ -534,18 +544,16 @@ class CompiledShapes:
         rec = _Record(record.triples)
         wanted = set(only)
         out = []
+        failures, index = self._failures, rec.out
         for targets, shapes in self._by_target:
-            focus = self._focus(targets, rec)
-            if not focus:
-                continue
-            for shape in shapes:
-                if wanted and shape.iri not in wanted:
-                    continue
-                pred, optional = shape.predicate, shape.min_count == 0
-                for f in focus:
-                    if optional and pred is not None and pred not in rec.out.get(f, _NO_INDEX):
+            if wanted:
+                shapes = [shape for shape in shapes if shape.iri in wanted]
+            for f in self._focus(targets, rec):
+                d = index.get(f, _NO_INDEX)
+                for shape in shapes:
+                    if shape.optional_predicate is not None and shape.optional_predicate not in d:
                         continue  # no value, none required: nothing to check (most shapes, most nodes)
-                    for component, value in self._failures(shape, f, rec):
+                    for component, value in failures(shape, f, rec, d):
                         out.append(self._result(shape, f, value, component, record.label, rec))
         self._terms.clear()
         out.sort(key=order_key)
