@@ -406,6 +406,7 @@ class OxTerms:
 
     def __init__(self) -> None:
         self._cache: dict[str, Any] = {}
+        self._datatypes: dict[str, Any] = {}
 
     def __call__(self, term: str) -> Any:
         found = self._cache.get(term)
@@ -419,19 +420,23 @@ class OxTerms:
         get, parse = self._cache.get, self  # a cache hit costs a dict lookup, not a Python call
         return [(get(s) or parse(s), get(p) or parse(p), get(o) or parse(o)) for s, p, o in triples]
 
-    @staticmethod
-    def _parse(term: str) -> Any:
+    def _parse(self, term: str) -> Any:
         if term[0] == "<":
             return ox.NamedNode(term[1:-1])
-        if term.startswith("_:"):
+        if term[0] == "_":
             return ox.BlankNode(term[2:])
         end = term.rindex('"')
-        lexical, rest = unescape_literal(term[1:end]), term[end + 1:]
-        if rest.startswith("^^<"):
-            return ox.Literal(lexical, datatype=ox.NamedNode(rest[3:-1]))
-        if rest.startswith("@"):
-            return ox.Literal(lexical, language=rest[1:])
-        return ox.Literal(lexical)
+        lexical = term[1:end]
+        if "\\" in lexical:
+            lexical = unescape_literal(lexical)
+        if end == len(term) - 1:
+            return ox.Literal(lexical)
+        if term[end + 1] == "^":  # "..."^^<datatype>: the few datatypes are made once
+            datatype = self._datatypes.get(term[end + 4:-1])
+            if datatype is None:
+                datatype = self._datatypes[term[end + 4:-1]] = ox.NamedNode(term[end + 4:-1])
+            return ox.Literal(lexical, datatype=datatype)
+        return ox.Literal(lexical, language=term[end + 2:])
 
 
 SHACL_VIOLATION = "does not conform to"  # the start of a build note for a sh:Violation
