@@ -24,7 +24,7 @@ from kg.mapping import MappedRecord, MeshLookup, map_trial, mesh_description
 from kg.mesh import MeshIndex, default_index
 from kg.model import Trial
 from kg.report import Problem, RecordError, Report
-from kg.sinks import Spool, SpoolSegment, load_spool_into_store, ntriples, ntriples_counted, write_spool
+from kg.sinks import Spool, SpoolSegment, load_spool_into_store, ntriples, ntriples_utf8_counted, write_spool
 from kg.sources import ctgov_v2, detect
 
 # Objects still alive after this many records (the MeSH index, caches, the build's bookkeeping) are moved out of
@@ -48,14 +48,14 @@ class BuildOptions:
 
 @dataclass(slots=True)
 class RecordOut:
-    """One mapped record as the build keeps it: N-Triples text plus what versioning needs."""
+    """One mapped record as the build keeps it: N-Triples (UTF-8) plus what versioning needs."""
 
     key: tuple[str, str]  # (trial id, source): versions of one record share it
     version: tuple[str, str]  # (lastUpdatePostDate, versionHolder)
     label: str
     graph: str
-    text: str  # "" once a worker has written it to its spool segment
-    shared: str  # N-Triples for the entities graph (names of the shared nodes it mentions); "" once written
+    text: bytes  # b"" once a worker has written it to its spool segment
+    shared: bytes  # N-Triples for the entities graph (names of the shared nodes it mentions); b"" once written
     triples: int
     mesh_uis: tuple[str, ...]  # sorted, interned: a build keeps one per record, so it must be small
     segment: tuple[str, int, int, int] | None = None  # (segment file, offset, length, shared length) once written
@@ -69,8 +69,8 @@ class _Worker:
 
     def record(self, trial: Trial, problems: list[Problem]) -> RecordOut:
         mapped: MappedRecord = map_trial(trial, self.iris, self.mesh, problems)
-        text, count = ntriples_counted(mapped.triples)
-        shared, shared_count = ntriples_counted(mapped.shared)
+        text, count = ntriples_utf8_counted(mapped.triples)
+        shared, shared_count = ntriples_utf8_counted(mapped.shared)
         prov = trial.provenance
         label = trial.nct_id or mapped.trial_id
         if self.validate:  # here, in the worker, so validation runs in parallel with --jobs
@@ -158,7 +158,7 @@ def _work(payload: Payload) -> tuple[list[RecordOut], list[Problem]]:
             _SEGMENT = SpoolSegment(_SPOOL_PATH)
         for rec in recs:
             rec.segment = (_SEGMENT.path, *_SEGMENT.write(rec.text, rec.shared))
-            rec.text = rec.shared = ""
+            rec.text = rec.shared = b""
         _SEGMENT.flush()  # before the parent reads the chunks back
     gc.freeze()  # what this worker keeps (index, caches) is long-lived; see FREEZE_EVERY
     return recs, problems

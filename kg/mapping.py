@@ -26,6 +26,7 @@ from kg.identity import (
     Iris,
     mesh_iri,
     normalise_org_name,
+    org_key,
     pubmed_iri,
 )
 from kg.model import MeshTerm, OrgMention, PersonMention, Trial
@@ -152,7 +153,7 @@ class _Emitter:
     def text(self, s: str, p: str, value: str | None) -> None:
         if value:
             self.add((s, p, f'"{value}"' if value.isprintable() and '"' not in value and "\\" not in value
-                      else t.string(value)))  # t.string's common case inlined: ~170 calls per record
+                      else f'"{t.escape_unusual(value)}"'))  # t.string inlined: ~170 calls per record
 
 
 # ------------------------------------------------------------------------------------------ the record
@@ -239,8 +240,9 @@ def _design(e: _Emitter, s: str, trial: Trial) -> None:
 
 
 def _identifiers(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> None:
+    prefix = _part_prefix(iris, trial_id, "identifier")
     for n, ident in enumerate(trial.secondary_ids, start=1):
-        node = t.ref(iris.part(trial_id, "identifier", n))
+        node = f"{prefix}{n}>"
         e.add((s, TKG.secondaryId, node))
         e.add((node, RDF.type, TKG.Identifier))
         e.add((node, SCHEMA.value, t.string(ident.value)))
@@ -249,6 +251,11 @@ def _identifiers(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -
         e.text(node, TKG.identifierDomain, ident.domain)
         if ident.link:
             e.add((node, SCHEMA.url, t.typed(ident.link, t.XSD_ANYURI)))
+
+
+def _part_prefix(iris: Iris, trial_id: str, kind: str) -> str:
+    """``<`` and the part IRI of ``kind`` up to its number: a loop's nodes are then one f-string each."""
+    return "<" + iris.part(trial_id, kind, "")
 
 
 # ------------------------------------------------------------------------------------------ parties
@@ -275,18 +282,23 @@ def _location(location_iri: str, facility: str | None, city: str | None, country
     return loc, ((loc, RDF.type, TKG.Location), *((loc, p, t.string(v)) for p, v in labels if v))
 
 
+_RESOLUTION_METHOD_LITERAL = t.string(RESOLUTION_METHOD)
+
+
 def _participation(e: _Emitter, s: str, node: str, role: str, name: str, entity: str) -> None:
-    e.add((s, TKG.participation, node))
-    e.add((node, RDF.type, TKG.Participation))
-    e.add((node, TKG.role, code("role", role)))
-    e.add((node, TKG.nameAsRegistered, t.string(name)))
-    e.add((node, TKG.resolvesTo, entity))
-    e.add((node, TKG.resolutionMethod, t.string(RESOLUTION_METHOD)))
+    """A participation node; ``name`` is the registered name's literal."""
+    add = e.add
+    add((s, TKG.participation, node))
+    add((node, RDF.type, TKG.Participation))
+    add((node, TKG.role, _CODE_TERMS[("role", role)]))
+    add((node, TKG.nameAsRegistered, name))
+    add((node, TKG.resolvesTo, entity))
+    add((node, TKG.resolutionMethod, _RESOLUTION_METHOD_LITERAL))
 
 
 def _org_party(e: _Emitter, s: str, node: str, role: str, org: OrgMention, iris: Iris, trial_id: str) -> str:
     entity = _canonical_org(e, org.name, iris, trial_id)
-    _participation(e, s, node, role, org.name, entity)
+    _participation(e, s, node, role, t.string(org.name), entity)
     if org.agency_class:
         e.add((node, TKG.agencyClass, code("agency-class", org.agency_class)))
     return entity
@@ -316,10 +328,11 @@ def _person_party(
     e: _Emitter, s: str, node: str, person: PersonMention, role: str, iris: Iris, trial_id: str
 ) -> str:
     affiliation = _canonical_org(e, person.affiliation, iris, trial_id) if person.affiliation else None
-    entity = t.ref(iris.person(person.name, affiliation[1:-1] if affiliation else None, trial_id))
+    entity = f"<{iris.person(person.name, affiliation[1:-1] if affiliation else None, trial_id)}>"
+    name = t.string(person.name)
     e.add((entity, RDF.type, TKG.Person))
-    e.shared.append((entity, SKOS.altLabel, t.string(person.name)))
-    _participation(e, s, node, role, person.name, entity)
+    e.shared.append((entity, SKOS.altLabel, name))
+    _participation(e, s, node, role, name, entity)
     e.add((s, TKG.investigator, entity))
     if affiliation:
         e.add((entity, SCHEMA.affiliation, affiliation))
@@ -333,12 +346,14 @@ def _role(person: PersonMention, default: str) -> str:
 
 
 def _people(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> None:
-    for n, official in enumerate(trial.officials, start=1):
-        node = t.ref(iris.part(trial_id, "official", n))
-        _person_party(e, s, node, official, _role(official, "PRINCIPAL_INVESTIGATOR"), iris, trial_id)
-    for n, contact in enumerate(trial.central_contacts, start=1):
-        node = t.ref(iris.part(trial_id, "contact", n))
-        _person_party(e, s, node, contact, _role(contact, "CONTACT"), iris, trial_id)
+    if trial.officials:
+        prefix = _part_prefix(iris, trial_id, "official")
+        for n, official in enumerate(trial.officials, start=1):
+            _person_party(e, s, f"{prefix}{n}>", official, _role(official, "PRINCIPAL_INVESTIGATOR"), iris, trial_id)
+    if trial.central_contacts:
+        prefix = _part_prefix(iris, trial_id, "contact")
+        for n, contact in enumerate(trial.central_contacts, start=1):
+            _person_party(e, s, f"{prefix}{n}>", contact, _role(contact, "CONTACT"), iris, trial_id)
     rp = trial.responsible_party
     if rp is None:
         return
@@ -356,8 +371,9 @@ def _arms_and_interventions(
     e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris, problems: list[Problem], where: tuple[str, str]
 ) -> None:
     arm_nodes: dict[str, str] = {}
+    prefix = _part_prefix(iris, trial_id, "arm")
     for n, arm in enumerate(trial.arms, start=1):
-        node = t.ref(iris.part(trial_id, "arm", n))
+        node = f"{prefix}{n}>"
         arm_nodes.setdefault(arm.label.casefold(), node)
         e.add((s, TKG.arm, node))
         e.add((node, RDF.type, TKG.ArmGroup))
@@ -369,8 +385,9 @@ def _arms_and_interventions(
     # directions become the one tkg:inArm link, so a link given on either side is kept, once.
     links: set[tuple[str, str]] = set()
     by_name: dict[str, str] = {}
+    prefix = _part_prefix(iris, trial_id, "intervention")
     for n, iv in enumerate(trial.interventions, start=1):
-        node = t.ref(iris.part(trial_id, "intervention", n))
+        node = f"{prefix}{n}>"
         by_name.setdefault(iv.name.casefold(), node)
         e.add((s, TKG.intervention, node))
         e.add((node, RDF.type, TKG.Intervention))
@@ -407,6 +424,11 @@ def _mesh_terms_of(trial: Trial, mesh: MeshLookup | None) -> tuple[MeshTerm, ...
     return trial.mesh_terms + exact
 
 
+@lru_cache(maxsize=1 << 14)  # ~20 MeSH terms a record, from the few thousand in use
+def _mesh_term(ui: str) -> str:
+    return t.iri(mesh_iri(ui))
+
+
 def _mesh(
     e: _Emitter, s: str, terms: Iterable[MeshTerm], mesh: MeshLookup | None, mesh_uis: set[str],
     problems: list[Problem], where: tuple[str, str],
@@ -425,7 +447,7 @@ def _mesh(
         if ui:
             if (pred, ui) not in seen:
                 seen.add((pred, ui))
-                e.add((s, pred, t.iri(mesh_iri(ui))))
+                e.add((s, pred, _mesh_term(ui)))
                 mesh_uis.add(ui)
         elif term.term:
             e.add((s, TKG.unresolvedMeshTerm, t.string(term.term)))
@@ -433,8 +455,9 @@ def _mesh(
 
 # ------------------------------------------------------------------------------------------ other parts
 def _outcomes(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> None:
+    prefix = _part_prefix(iris, trial_id, "outcome")
     for n, o in enumerate(trial.outcomes, start=1):
-        node = t.ref(iris.part(trial_id, "outcome", n))
+        node = f"{prefix}{n}>"
         e.add((s, OUTCOME_PREDICATES[o.kind], node))
         e.add((node, RDF.type, TKG.Outcome))
         e.add((node, TKG.outcomeKind, code("outcome-kind", o.kind)))
@@ -467,18 +490,24 @@ def _eligibility(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -
 @dataclass(frozen=True, slots=True)
 class _SiteFacts:
     """What a site's registered place says, as the site node's (predicate, object) columns, plus its shared
-    location (term and entities-graph triples); the same hospitals recur across many trials."""
+    location (term and entities-graph triples) and its facility's canonical organisation (term, rdf:type triple
+    and entities-graph triples; None for a masked site name, whose organisation belongs to its trial); the same
+    hospitals recur across many trials."""
 
     predicates: tuple[str, ...]
     objects: tuple[str, ...]
     location: str | None
     location_triples: tuple[Triple, ...]
+    org: str | None
+    org_type: Triple | None
+    org_triples: tuple[Triple, ...]
 
 
 @lru_cache(maxsize=1 << 16)
-def _site_facts(iris: Iris, facility: str | None, city: str | None, state: str | None, zip_code: str | None,
+def _site_facts(base: str, facility: str | None, city: str | None, state: str | None, zip_code: str | None,
                 country: str | None, latitude: float | None, longitude: float | None, status: str | None
                 ) -> _SiteFacts:
+    iris = Iris(base)  # keyed on the base, a string: an Iris hashes in Python
     facts = [(RDF.type, TKG.Site)]
     place = (facility, city, state, zip_code, country)  # SITE_LITERALS order
     facts += [(pred, t.string(value)) for (_, pred), value in zip(SITE_LITERALS, place, strict=True) if value]
@@ -490,33 +519,47 @@ def _site_facts(iris: Iris, facility: str | None, city: str | None, state: str |
     if facility or city or country:
         location, labels = _location(iris.location(facility, city, country), facility, city, country)
         facts.append((SCHEMA.location, location))
+    org, org_type, org_names = None, None, ()
+    if facility and not org_key(facility)[1]:  # not masked: the organisation does not depend on the trial
+        org, org_names = _org_names(iris.org(facility), facility)
+        org_type = (org, RDF.type, TKG.Organization)
     predicates, objects = zip(*facts, strict=True)
-    return _SiteFacts(predicates, objects, location, labels)
+    return _SiteFacts(predicates, objects, location, labels, org, org_type, org_names)
 
 
 def _sites(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> None:
+    add = e.add
+    prefix = _part_prefix(iris, trial_id, "site")
     people = 0
     for n, site in enumerate(trial.sites, start=1):
-        node = t.ref(iris.part(trial_id, "site", n))
-        e.add((s, TKG.site, node))
-        facts = _site_facts(iris, site.facility, site.city, site.state, site.zip, site.country, site.latitude,
+        node = f"{prefix}{n}>"
+        add((s, TKG.site, node))
+        facts = _site_facts(iris.base, site.facility, site.city, site.state, site.zip, site.country, site.latitude,
                             site.longitude, site.status)
         e.triples.extend(zip(repeat(node), facts.predicates, facts.objects))  # the triples built in C
         if facts.location:
-            e.add((s, TKG.siteLocation, facts.location))  # the trial's places in one hop: place-centred questions
+            add((s, TKG.siteLocation, facts.location))  # the trial's places in one hop: place-centred questions
             e.shared.extend(facts.location_triples)
         if site.facility:
-            e.add((node, TKG.facility, _canonical_org(e, site.facility, iris, trial_id)))
-        for person in site.people:
-            people += 1
-            pnode = t.ref(iris.part(trial_id, "site-person", people))
-            _person_party(e, s, pnode, person, _role(person, "CONTACT"), iris, trial_id)
-            e.add((pnode, TKG.atSite, node))
+            if facts.org_type:  # _canonical_org's triples, cached with the place
+                add(facts.org_type)
+                e.shared.extend(facts.org_triples)
+                add((node, TKG.facility, facts.org))
+            else:
+                add((node, TKG.facility, _canonical_org(e, site.facility, iris, trial_id)))
+        if site.people:
+            person_prefix = _part_prefix(iris, trial_id, "site-person")
+            for person in site.people:
+                people += 1
+                pnode = f"{person_prefix}{people}>"
+                _person_party(e, s, pnode, person, _role(person, "CONTACT"), iris, trial_id)
+                add((pnode, TKG.atSite, node))
 
 
 def _references(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) -> None:
+    prefix = _part_prefix(iris, trial_id, "reference")
     for n, ref in enumerate(trial.references, start=1):
-        node = t.ref(iris.part(trial_id, "reference", n))
+        node = f"{prefix}{n}>"
         e.add((s, TKG.reference, node))
         e.add((node, RDF.type, TKG.Reference))
         if ref.type:
@@ -530,8 +573,9 @@ def _references(e: _Emitter, s: str, trial: Trial, trial_id: str, iris: Iris) ->
                 e.add((s, CITATION_PREDICATES[ref.type], article))
             e.add((article, RDF.type, FABIO.JournalArticle))
             e.add((article, TKG.pmid, t.string(ref.pmid)))
+    prefix = _part_prefix(iris, trial_id, "link")
     for n, link in enumerate(trial.links, start=1):
-        node = t.ref(iris.part(trial_id, "link", n))
+        node = f"{prefix}{n}>"
         e.add((s, TKG.seeAlso, node))
         e.add((node, RDF.type, TKG.Link))
         e.add((node, SCHEMA.url, t.typed(link.url, t.XSD_ANYURI)))

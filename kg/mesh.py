@@ -17,10 +17,14 @@ Index file format (UTF-8, gzip, tab separated, one record a line, sorted by kind
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import gzip
 import importlib.resources
 import io
+import itertools
+import operator
 import os
 import re
 import tempfile
@@ -90,13 +94,37 @@ def fold(name: str) -> str:
 
 
 def _fold_many(names: list[str]) -> list[str]:
-    """:func:`fold` of many names at once (one NFKC/casefold pass over their newline-joined text)."""
-    text = "\n".join(name.replace("\n", " ") for name in names)
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).casefold()
-    else:
-        text = text.lower()
-    return [" ".join(line.split()) for line in text.split("\n")]
+    """:func:`fold` of many names at once. The names of an index are nearly all ASCII with their whitespace
+    already collapsed (:func:`make_record`): for those, ``fold`` is ``lower``, done in C for the lot once a few
+    substring checks over their joined text show no whitespace to collapse; the rest are folded one by one."""
+    is_ascii = list(map(str.isascii, names))
+    every = all(is_ascii)
+    # Joined by single spaces: a double space is a name's own, or a name starting or ending with a space.
+    text = " ".join(names if every else itertools.compress(names, is_ascii))
+    if ("  " not in text and not text.startswith(" ") and not text.endswith(" ")
+            and not any(c in text for c in _ASCII_WHITESPACE_BUT_SPACE)):
+        keys = list(map(str.lower, names))
+        if not every:
+            for i in itertools.compress(itertools.count(), map(operator.not_, is_ascii)):
+                keys[i] = fold(names[i])
+        return keys
+    return list(map(fold, names))
+
+
+# What str.split() splits on in ASCII besides the space (tab and newline included: a name may come from elsewhere).
+_ASCII_WHITESPACE_BUT_SPACE = tuple(c for c in map(chr, range(128)) if c.isspace() and c != " ")
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block (reference counting still frees)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _syntactic_ui(ui: str) -> tuple[str, str] | None:
@@ -139,6 +167,19 @@ def normalise_ui(ui: str, index: MeshIndex | None = None) -> str | None:
     """
     idx = index if index is not None else default_index()
     return _normalise_with(ui, idx)
+
+
+def _name_table(names: list[str], uis: list[str]) -> dict[str, str]:
+    """Folded name -> UI (:data:`AMBIGUOUS` for a name of several UIs), keys in order of first appearance."""
+    keys = _fold_many(names)
+    table = dict(zip(keys, uis, strict=True))  # the last UI of each name
+    if len(table) < len(keys):
+        pairs = set(zip(keys, uis, strict=True))
+        if len(pairs) > len(table):
+            # A (name, UI) pair that is not its name's last one is a second UI for that name: the name is ambiguous.
+            for key, _ui in pairs - set(table.items()):
+                table[key] = AMBIGUOUS
+    return table
 
 
 class _Record(NamedTuple):
@@ -246,24 +287,20 @@ class MeshIndex:
     def _names(self) -> tuple[dict[str, str], ...]:
         """Folded name -> UI, in order of precedence: descriptor headings, supplementary concept names, entry
         terms; a name of several UIs at one level maps to :data:`AMBIGUOUS`."""
-        kinds: list[int] = []
-        uis: list[str] = []
-        names: list[str] = []
-        for rec in self._records.values():
-            kinds.append(0 if rec.kind == KIND_DESCRIPTOR else 1)
-            uis.append(rec.ui)
-            names.append(rec.label)
-            for term in rec.entries:
-                kinds.append(2)
-                uis.append(rec.ui)
-                names.append(term)
-        tables: tuple[dict[str, str], ...] = ({}, {}, {})
-        for kind, ui, key in zip(kinds, uis, _fold_many(names), strict=True):
-            table = tables[kind]
-            prev = table.setdefault(key, ui)
-            if prev != ui:
-                table[key] = AMBIGUOUS
-        return tables
+        records = self._records.values()
+        with _gc_paused():
+            kinds = list(map(operator.itemgetter(0), records))
+            uis = list(map(operator.itemgetter(1), records))
+            labels = list(map(operator.itemgetter(2), records))
+            entries = list(map(operator.itemgetter(3), records))
+            heading = list(map(operator.eq, kinds, itertools.repeat(KIND_DESCRIPTOR)))
+            other = list(map(operator.not_, heading))
+            return (
+                _name_table(list(itertools.compress(labels, heading)), list(itertools.compress(uis, heading))),
+                _name_table(list(itertools.compress(labels, other)), list(itertools.compress(uis, other))),
+                _name_table(list(itertools.chain.from_iterable(entries)),
+                            list(itertools.chain.from_iterable(map(itertools.repeat, uis, map(len, entries))))),
+            )
 
     def resolve_detail(self, name: str) -> tuple[str | None, str]:
         """(UI, reason) for a name; reason is exact-heading, entry-term, ambiguous or unknown.
@@ -344,10 +381,26 @@ class MeshIndex:
 # -- reading and writing index files ----------------------------------------------------------------
 def read_index(stream: IO[str], origin: str = "<stream>") -> MeshIndex:
     """Parse an index file's text (see the module docstring for the format)."""
+    text = stream.read()
+    with _gc_paused():  # some 100,000 containers that all live on: collecting meanwhile finds nothing
+        meta, records = _read_lines(text, origin)
+    if meta.get(FORMAT_NAME) != FORMAT_VERSION:
+        raise ValueError(f"{origin}: not a trialkg MeSH index (no '{FORMAT_NAME}\t{FORMAT_VERSION}' line)")
+    year = meta.get("#mesh_year", "")
+    return MeshIndex(
+        version=meta.get("#version", f"MeSH {year}".strip()),
+        mesh_year=year,
+        source=meta.get("#source", ""),
+        _records=records,
+    )
+
+
+def _read_lines(text: str, origin: str) -> tuple[dict[str, str], dict[str, _Record]]:
+    """(metadata, records) of an index file's text, line by line; raises ValueError naming a bad line."""
     meta: dict[str, str] = {}
     records: dict[str, _Record] = {}
     kinds = (KIND_DESCRIPTOR, KIND_SUPPLEMENTARY)
-    for lineno, line in enumerate(stream.read().split("\n"), 1):
+    for lineno, line in enumerate(text.split("\n"), 1):
         if not line:
             continue
         cols = line.split("\t")
@@ -364,15 +417,7 @@ def read_index(stream: IO[str], origin: str = "<stream>") -> MeshIndex:
             tuple(entries.split(LIST_SEP)) if entries else (),
             tuple(links.split(LIST_SEP)) if links else (),
         )
-    if meta.get(FORMAT_NAME) != FORMAT_VERSION:
-        raise ValueError(f"{origin}: not a trialkg MeSH index (no '{FORMAT_NAME}\t{FORMAT_VERSION}' line)")
-    year = meta.get("#mesh_year", "")
-    return MeshIndex(
-        version=meta.get("#version", f"MeSH {year}".strip()),
-        mesh_year=year,
-        source=meta.get("#source", ""),
-        _records=records,
-    )
+    return meta, records
 
 
 def load_index(path: Path | None = None) -> MeshIndex:

@@ -41,6 +41,12 @@ def _escape_char(m: re.Match[str]) -> str:
 def escape_literal(text: str) -> str:
     if text.isprintable() and '"' not in text and "\\" not in text:  # the common case, checked in C
         return text
+    return escape_unusual(text)
+
+
+def escape_unusual(text: str) -> str:
+    """:func:`escape_literal` of a text that failed its common-case check (so the check is not made again: each
+    scans the whole text, and a long description with line breaks fails it)."""
     # Line breaks, tabs and quotes are common in descriptions: str.replace is several times faster
     # than a per-match Python callback. Backslash first, so the escapes added are not escaped again.
     text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
@@ -79,7 +85,7 @@ def ref(value: str) -> str:
 def string(text: str) -> str:
     if text.isprintable() and '"' not in text and "\\" not in text:  # escape_literal's common case, inlined
         return f'"{text}"'
-    return f'"{escape_literal(text)}"'
+    return f'"{escape_unusual(text)}"'
 
 
 def typed(text: str, datatype: str) -> str:

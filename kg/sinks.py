@@ -56,7 +56,17 @@ def ntriples_counted(triples: Iterable[tuple[str, str, str]]) -> tuple[str, int]
     unique = dict.fromkeys(triples)
     if not unique:
         return "", 0
-    return " .\n".join(map(" ".join, unique)) + " .\n", len(unique)
+    return " .\n".join([*map(" ".join, unique), ""]), len(unique)
+
+
+def ntriples_utf8_counted(triples: Iterable[tuple[str, str, str]]) -> tuple[bytes, int]:
+    """:func:`ntriples_counted` as UTF-8, encoded a line at a time: a record's text holds a few lines with
+    characters beyond Latin-1, and encoding the whole text at once would go character by character through all
+    of it (a line of ASCII is copied)."""
+    unique = dict.fromkeys(triples)
+    if not unique:
+        return b"", 0
+    return b" .\n".join([*map(str.encode, map(" ".join, unique)), b""]), len(unique)
 
 
 @dataclass(slots=True)
@@ -75,10 +85,11 @@ def split_shared(chunk: Chunk, data: bytes) -> tuple[bytes, bytes]:
     return data[:cut], data[cut:]
 
 
-def _chunk_bytes(text: str, shared: str) -> tuple[bytes, int]:
-    """A chunk's bytes (its record's lines, then its entities-graph lines) and the length of the second part."""
-    tail = shared.encode("utf-8")
-    return text.encode("utf-8") + tail, len(tail)
+def _chunk_bytes(text: str | bytes, shared: str | bytes) -> tuple[bytes, int]:
+    """A chunk's bytes (its record's lines, then its entities-graph lines; text or UTF-8) and the length of the
+    second part."""
+    tail = shared if isinstance(shared, bytes) else shared.encode("utf-8")
+    return (text if isinstance(text, bytes) else text.encode("utf-8")) + tail, len(tail)
 
 
 class SpoolSegment:
@@ -91,7 +102,7 @@ class SpoolSegment:
         self._file: BinaryIO = open(self.path, "wb")  # noqa: SIM115 - lives as long as the worker process
         self._offset = 0
 
-    def write(self, text: str, shared: str = "") -> tuple[int, int, int]:
+    def write(self, text: str | bytes, shared: str | bytes = "") -> tuple[int, int, int]:
         """(offset, length, shared length) of ``text`` followed by ``shared`` in the segment."""
         data, shared_length = _chunk_bytes(text, shared)
         self._file.write(data)
@@ -116,8 +127,9 @@ class Spool:
         self._file_index: dict[str, int] = {self.path: 0}
         self._offset = 0
 
-    def add(self, graph: str, text: str, version: tuple[str, str] | None = None, shared: str = "") -> int:
-        """A chunk: ``text`` for ``graph`` and ``shared`` for the entities graph."""
+    def add(self, graph: str, text: str | bytes, version: tuple[str, str] | None = None,
+            shared: str | bytes = "") -> int:
+        """A chunk: ``text`` for ``graph`` and ``shared`` for the entities graph (N-Triples, as text or UTF-8)."""
         if shared and self.shared_graph is None:
             raise ValueError("this spool has no entities graph for shared lines")
         data, shared_length = _chunk_bytes(text, shared)

@@ -6,8 +6,6 @@ AttributeError when the mapping is imported, not a new IRI in the graph.
 
 from __future__ import annotations
 
-import difflib
-
 import pyoxigraph
 
 from kg.resources import ontology_files
@@ -47,7 +45,11 @@ def declared_terms() -> frozenset[str]:
 
 
 class ClosedNamespace:
-    """Attribute access to the declared terms of one namespace, as ``<iri>`` strings."""
+    """Attribute access to the declared terms of one namespace, as ``<iri>`` strings.
+
+    An undeclared term is the usual AttributeError (with Python's "Did you mean" suggestion from the declared
+    ones). The class defines no ``__getattr__``: with one, CPython 3.11 reads every term the slow way, and the
+    mapping reads hundreds of terms per record."""
 
     def __init__(self, prefix: str, base: str, terms: frozenset[str]) -> None:
         self._prefix = prefix
@@ -55,12 +57,6 @@ class ClosedNamespace:
         self._names = sorted(t[len(base):] for t in terms if t.startswith(base) and "/" not in t[len(base):])
         for name in self._names:
             setattr(self, name, f"<{base}{name}>")
-
-    def __getattr__(self, name: str) -> str:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        close = difflib.get_close_matches(name, self._names, n=3)
-        raise AttributeError(f"{self._prefix}:{name} is not declared in ontology/ (close: {close})")
 
     def iri(self, name: str) -> str:
         """The bare IRI (no angle brackets) of a declared term."""

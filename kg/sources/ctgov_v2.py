@@ -163,14 +163,24 @@ def _is_json_lines(text: str) -> bool:
 
 
 def _iter_json_lines(text: str | bytes, origin: str, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
-    newline = "\n" if isinstance(text, str) else b"\n"  # UTF-8 has no 0x0A inside a character: same lines
-    for n, line in enumerate(text.split(newline), start=1):  # not splitlines: JSON may hold a raw U+2028
+    for n, line in enumerate(_lines(text), start=1):
         if not line.strip():
             continue
         try:
             yield f"{origin}:{n}", orjson.loads(line)
         except orjson.JSONDecodeError as e:
             problems.append(Problem(f"{origin}:{n}", None, None, f"invalid JSON line: {e}", "skipped"))
+
+
+def _lines(text: str | bytes) -> Iterator[str | bytes]:
+    """``text.split("\\n")``, one line at a time: ``find`` looks for the next line break with memchr, where
+    ``bytes.split`` compares byte by byte (not splitlines: JSON may hold a raw U+2028)."""
+    newline = "\n" if isinstance(text, str) else b"\n"  # UTF-8 has no 0x0A inside a character: same lines
+    start = 0
+    while (end := text.find(newline, start)) != -1:  # type: ignore[arg-type]
+        yield text[start:end]
+        start = end + 1
+    yield text[start:]
 
 
 def read(text: str, origin: str, problems: list[Problem], raw: bytes | None = None) -> Iterator[Trial]:
@@ -578,7 +588,11 @@ def _mesh_terms(f: _Fields, derived: dict) -> tuple[MeshTerm, ...]:
         for key, ancestor in (("meshes", False), ("ancestors", True)):
             path = f"derivedSection.{module}.{key}"
             for i, m in enumerate(f.objs(mod, key, path)):
-                term, ui = f.item_texts(m, ("term", "id"), path, i)
+                term, ui = m.get("term"), m.get("id")
+                if term.__class__ is str and ui.__class__ is str:  # item_texts' common case: ~30 terms a record
+                    term, ui = term.strip() or None, ui.strip() or None
+                else:
+                    term, ui = f.item_texts(m, ("term", "id"), path, i)
                 if ui is not None and not _is_mesh_ui(ui):
                     f.drop((path, i, "id"), f"not a MeSH UI: {ui!r}")
                     ui = None
@@ -628,20 +642,34 @@ def _sites(f: _Fields, contacts: dict) -> tuple[Site, ...]:
     path = "protocolSection.contactsLocationsModule.locations"
     out = []
     for i, loc in enumerate(f.objs(contacts, "locations", path)):
-        # read in this order so that problems are reported in field order
-        geo = f.obj(loc, "geoPoint", (path, i, "geoPoint"))
-        facility = f.text(loc, "facility", (path, i, "facility"))
+        # read in this order so that problems are reported in field order; each field's common case is read here
+        # (~10 sites a record) and anything else by the _Fields method, which reports it
+        geo = loc.get("geoPoint")
+        if geo.__class__ is not dict:
+            geo = f.obj(loc, "geoPoint", (path, i, "geoPoint"))
+        facility = loc.get("facility")
+        facility = facility.strip() or None if facility.__class__ is str else f.text(loc, "facility",
+                                                                                      (path, i, "facility"))
         people = _site_people(f, loc, facility, f"{path}[{i}]") if "contacts" in loc else ()
         city, state, zip_code, country = f.item_texts(loc, ("city", "state", "zip", "country"), path, i)
-        latitude = f.number(geo, "lat", (path, i, "geoPoint.lat"))
-        longitude = f.number(geo, "lon", (path, i, "geoPoint.lon"))
-        status = f.code(loc, "status", (path, i, "status"), "site-status")
+        latitude = geo.get("lat")
+        if not (latitude.__class__ is float and isfinite(latitude)):
+            latitude = f.number(geo, "lat", (path, i, "geoPoint.lat"))
+        longitude = geo.get("lon")
+        if not (longitude.__class__ is float and isfinite(longitude)):
+            longitude = f.number(geo, "lon", (path, i, "geoPoint.lon"))
+        status = loc.get("status")
+        if not (status.__class__ is str and status in _SITE_STATUSES):  # the registry's values carry no spaces
+            status = f.code(loc, "status", (path, i, "status"), "site-status")
         if facility or city or country:
             # positional: a class call with keywords costs ~3x (Python 3.11 builds a kwargs dict), ~10 sites a record
             out.append(Site(facility, city, state, zip_code, country, latitude, longitude, status, people))
         else:
             f.drop((path, i, "facility"), "site without facility, city or country left out")
     return tuple(out)
+
+
+_SITE_STATUSES = _CODE_VALUES["site-status"]
 
 
 def _site_people(f: _Fields, loc: dict, facility: str | None, site_path: str) -> tuple[PersonMention, ...]:
