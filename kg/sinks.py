@@ -16,6 +16,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -214,7 +215,7 @@ def write_spool(spool: Spool, output: str, keep: set[int] | None = None, consume
     fd, tmp = tempfile.mkstemp(prefix=".trialkg-", dir=out_dir)
     os.close(fd)
     try:
-        with _open_out(tmp, gz) as out:
+        with open(tmp, "wb") as raw, _gzipped(raw) if gz else nullcontext(raw) as out:
             if fmt in ("nt", "nq"):
                 for chunk, data in spool.iter_chunks(keep):
                     out.write(_quad_lines(spool, chunk, data) if fmt == "nq" else data)
@@ -226,9 +227,9 @@ def write_spool(spool: Spool, output: str, keep: set[int] | None = None, consume
             os.unlink(tmp)
 
 
-def _open_out(path: str, gz: bool) -> IO[bytes]:
-    # mtime=0: gzip output is byte-identical run to run.
-    return gzip.GzipFile(path, "wb", mtime=0) if gz else open(path, "wb")  # noqa: SIM115
+def _gzipped(raw: IO[bytes]) -> gzip.GzipFile:
+    # No file name (it would be the random temporary one) and mtime=0: byte-identical run to run.
+    return gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
 
 
 def _write_turtle_family(spool: Spool, keep: set[int] | None, fmt: str, out: IO[bytes]) -> None:

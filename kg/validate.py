@@ -359,7 +359,7 @@ def validate_store(store_dir: str | Path, *, shapes: Shapes | None = None,
 
 
 def validate_graph_text(nt_text: str, label: str | None = None, shapes: Shapes | None = None) -> list[Violation]:
-    """Violations in one record's N-Triples (e.g. ``RecordOut.text`` of a build)."""
+    """Violations in one record's N-Triples text (e.g. a build's ``RecordOut.text`` decoded from UTF-8)."""
     return RecordValidator(shapes).check(nt_text, label)
 
 

@@ -234,8 +234,10 @@ def test_named_graph_per_record_with_source_and_version(tmp_path: Path) -> None:
     assert rows == [("https://w3id.org/trialkg/graph/NCT01151631/ctgov-v2", "ctgov-v2", rows[0][2], rows[0][3])]
 
 
-def test_same_input_gives_byte_identical_output(tmp_path: Path) -> None:
-    a, b = tmp_path / "a.nq", tmp_path / "b.nq"
+@pytest.mark.parametrize("suffix", [".nq", ".nt.gz"])
+def test_same_input_gives_byte_identical_output(tmp_path: Path, suffix: str) -> None:
+    # gzip: no time and no (temporary) file name in the header
+    a, b = tmp_path / f"a{suffix}", tmp_path / f"b{suffix}"
     build([STUDIES], a)
     build([STUDIES], b)
     assert a.read_bytes() == b.read_bytes()
