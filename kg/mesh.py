@@ -17,9 +17,7 @@ Index file format (UTF-8, gzip, tab separated, one record a line, sorted by kind
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import gzip
 import importlib.resources
 import io
@@ -37,6 +35,7 @@ from typing import IO, NamedTuple
 
 import platformdirs
 
+from kg.gcpolicy import gc_paused
 from kg.rdfterms import unescape_literal
 
 FORMAT_NAME = "#trialkg-mesh-index"
@@ -113,18 +112,6 @@ def _fold_many(names: list[str]) -> list[str]:
 
 # What str.split() splits on in ASCII besides the space (tab and newline included: a name may come from elsewhere).
 _ASCII_WHITESPACE_BUT_SPACE = tuple(c for c in map(chr, range(128)) if c.isspace() and c != " ")
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside the block (reference counting still frees)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _syntactic_ui(ui: str) -> tuple[str, str] | None:
@@ -288,7 +275,7 @@ class MeshIndex:
         """Folded name -> UI, in order of precedence: descriptor headings, supplementary concept names, entry
         terms; a name of several UIs at one level maps to :data:`AMBIGUOUS`."""
         records = self._records.values()
-        with _gc_paused():
+        with gc_paused():
             kinds = list(map(operator.itemgetter(0), records))
             uis = list(map(operator.itemgetter(1), records))
             labels = list(map(operator.itemgetter(2), records))
@@ -382,7 +369,7 @@ class MeshIndex:
 def read_index(stream: IO[str], origin: str = "<stream>") -> MeshIndex:
     """Parse an index file's text (see the module docstring for the format)."""
     text = stream.read()
-    with _gc_paused():  # some 100,000 containers that all live on: collecting meanwhile finds nothing
+    with gc_paused():  # some 100,000 containers that all live on: collecting meanwhile finds nothing
         meta, records = _read_lines(text, origin)
     if meta.get(FORMAT_NAME) != FORMAT_VERSION:
         raise ValueError(f"{origin}: not a trialkg MeSH index (no '{FORMAT_NAME}\t{FORMAT_VERSION}' line)")
