@@ -9,9 +9,10 @@ compiled checker does not implement, or when asked (``engine="pyshacl"``). Every
 :class:`Violation` naming the trial, focus node, path, value, message, severity and shape.
 
 Why not pyshacl for every record: ~26 ms of CPU per record (rdflib graph building, a full result for every
-failing sh:or branch), 9x the build; the compiled shapes take ~3.7 ms (bench/RESULTS-validate.md). pyshacl
-over an Oxigraph store was ~1000x slower and wrong (xsd:string literals did not match plain ones in
-``sh:in``); pyrudof 0.3.35 agreed with pyshacl on every shape case but took ~14 ms per record.
+failing sh:or branch), 9x the build; the compiled shapes take ~1.5-2.5 ms as a build streams, ~3-3.8 ms
+reading a file back (bench/RESULTS-validate.md). pyshacl over an Oxigraph store was ~1000x slower and wrong
+(xsd:string literals did not match plain ones in ``sh:in``); pyrudof 0.3.35 agreed with pyshacl on every
+shape case but took ~14 ms per record.
 """
 
 from __future__ import annotations
