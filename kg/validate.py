@@ -314,10 +314,15 @@ def iter_file_records(path: str | Path) -> Iterator[RecordTriples]:
     handle, fmt = _open(Path(path))
     with handle:
         parsed = ox.parse(handle, format=fmt)
-        if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
-            yield from _group_quads(parsed)
-        else:
-            yield from _group_triples(parsed)
+        try:
+            if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+                yield from _group_quads(parsed)
+            else:
+                yield from _group_triples(parsed)
+        except SyntaxError as e:  # pyoxigraph gives the line and column, not the file
+            raise SyntaxError(f"{path}: {e}") from None
+        except (OSError, EOFError) as e:  # e.g. a .gz file that is not gzip
+            raise ValueError(f"{path}: cannot read: {e}") from None
 
 
 def validate_file(path: str | Path, *, shapes: Shapes | None = None, report: ValidationReport | None = None,

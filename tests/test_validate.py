@@ -4,6 +4,7 @@ the compiled shapes agreeing with pyshacl (the reference) on real, odd and mutat
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import astuple
 from pathlib import Path
 
@@ -140,6 +141,43 @@ def test_cli_unknown_format_exits_2(tmp_path: Path) -> None:
     f = tmp_path / "graph.rdf"
     f.write_text("<a> <b> <c> .", encoding="utf-8")
     assert CliRunner().invoke(main, ["validate", str(f)]).exit_code == 2
+
+
+# Terms the N-Quads grammar lets through but RFC 3987 / BCP 47 do not: kg validate refuses the file as
+# pyoxigraph's strict parse does, naming the file, line and column.
+_GOOD = "<https://clinicaltrials.gov/study/NCT00763412>"
+_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+_STUDY = "<https://w3id.org/trialkg/ontology#ClinicalStudy>"
+_GRAPH = "<https://w3id.org/trialkg/graph/NCT00763412/ctgov-v2>"
+_BAD_LINES = {
+    "relative subject IRI": f"<NCT00763412> {_TYPE} {_STUDY}",
+    "bad percent-encoding in a predicate": f"{_GOOD} <https://schema.org/na%zzme> {_STUDY}",
+    "bad host in an object IRI": f"{_GOOD} <https://schema.org/url> <http://[::1/x>",
+    "bad datatype IRI": f'{_GOOD} <https://schema.org/name> "x"^^<xsd:str%ing>',
+    "language tag longer than 8 letters": f'{_GOOD} <https://schema.org/name> "x"@abcdefghijk',
+    "relative graph IRI": f"{_GOOD} {_TYPE} {_STUDY} <graph/NCT00763412>",
+}
+
+
+@pytest.mark.parametrize(("what", "suffix"), [(what, suffix) for what in sorted(_BAD_LINES)
+                                               for suffix in (".nq", ".nt", ".ttl") if "graph" not in what or
+                                               suffix == ".nq"])
+def test_a_file_with_an_invalid_iri_or_tag_is_refused_naming_file_and_line(tmp_path: Path, what: str,
+                                                                           suffix: str) -> None:
+    graph = f" {_GRAPH}" if suffix == ".nq" and "graph" not in what else ""
+    f = tmp_path / f"bad{suffix}"
+    f.write_text(f"{_GOOD} {_TYPE} {_STUDY}{graph} .\n{_BAD_LINES[what]}{graph} .\n", encoding="utf-8")
+    with pytest.raises(SyntaxError, match=f"^{re.escape(str(f))}: .*line 2"):
+        validate_file(f)
+    result = CliRunner().invoke(main, ["validate", str(f)])
+    assert result.exit_code == 2 and str(f) in result.output
+
+
+def test_a_gz_file_that_is_not_gzip_is_refused_naming_it(tmp_path: Path) -> None:
+    f = tmp_path / "graph.nq.gz"
+    f.write_text(f"{_GOOD} {_TYPE} {_STUDY} .\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(f)])
+    assert result.exit_code == 2 and f"{f}: cannot read" in result.output
 
 
 # ------------------------------------------------------------------------------------------ the build hook
