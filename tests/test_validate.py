@@ -132,9 +132,9 @@ def test_cli_json_output(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("args", [[], ["x.nq", "--store", "."]])
 def test_cli_usage_errors_exit_2(args: list[str], tmp_path: Path) -> None:
-    with CliRunner().isolated_filesystem(temp_dir=tmp_path):
-        Path("x.nq").write_text("", encoding="utf-8")
-        assert CliRunner().invoke(main, ["validate", *args]).exit_code == 2
+    (tmp_path / "x.nq").write_text("", encoding="utf-8")
+    args = [a if a.startswith("--") else str(tmp_path / a) for a in args]  # absolute: no change of directory
+    assert CliRunner().invoke(main, ["validate", *args]).exit_code == 2
 
 
 def test_cli_unknown_format_exits_2(tmp_path: Path) -> None:
