@@ -33,11 +33,11 @@ def streaming_gc() -> Iterator[None]:
     thresholds = gc.get_threshold()
     gc.set_threshold(YOUNG_GC_THRESHOLD, *thresholds[1:])
     gc.freeze()
-    _depth = 1
+    _depth += 1
     try:
         yield
     finally:
-        _depth = 0
+        _depth -= 1
         gc.set_threshold(*thresholds)
         if thaw:
             gc.unfreeze()

@@ -18,6 +18,7 @@ shape case but took ~14 ms per record.
 from __future__ import annotations
 
 import gzip
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -321,7 +322,7 @@ def iter_file_records(path: str | Path) -> Iterator[RecordTriples]:
                 yield from _group_triples(parsed)
         except SyntaxError as e:  # pyoxigraph gives the line and column, not the file
             raise SyntaxError(f"{path}: {e}") from None
-        except (OSError, EOFError) as e:  # e.g. a .gz file that is not gzip
+        except (OSError, EOFError, zlib.error) as e:  # e.g. a .gz file that is not gzip, or corrupt
             raise ValueError(f"{path}: cannot read: {e}") from None
 
 

@@ -3,6 +3,7 @@ the compiled shapes agreeing with pyshacl (the reference) on real, odd and mutat
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from dataclasses import astuple
@@ -173,11 +174,15 @@ def test_a_file_with_an_invalid_iri_or_tag_is_refused_naming_file_and_line(tmp_p
     assert result.exit_code == 2 and str(f) in result.output
 
 
-def test_a_gz_file_that_is_not_gzip_is_refused_naming_it(tmp_path: Path) -> None:
-    f = tmp_path / "graph.nq.gz"
-    f.write_text(f"{_GOOD} {_TYPE} {_STUDY} .\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["validate", str(f)])
-    assert result.exit_code == 2 and f"{f}: cannot read" in result.output
+def test_a_gz_file_that_is_not_gzip_or_is_corrupt_is_refused_naming_it(tmp_path: Path, sample_nq: Path) -> None:
+    fake, corrupt = tmp_path / "fake.nq.gz", tmp_path / "corrupt.nq.gz"
+    fake.write_text(f"{_GOOD} {_TYPE} {_STUDY} .\n", encoding="utf-8")
+    data = bytearray(gzip.compress(sample_nq.read_bytes(), mtime=0))
+    data[10] ^= 0xFF  # the first byte of the deflate stream: zlib.error, not OSError
+    corrupt.write_bytes(bytes(data))
+    for f in (fake, corrupt):
+        result = CliRunner().invoke(main, ["validate", str(f)])
+        assert result.exit_code == 2 and f"{f}: cannot read" in result.output, result.output
 
 
 # ------------------------------------------------------------------------------------------ the build hook
