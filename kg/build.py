@@ -23,6 +23,7 @@ from kg.inputs import Payload, iter_payloads
 from kg.mapping import MappedRecord, MeshLookup, map_trial, mesh_description
 from kg.mesh import MeshIndex, default_index
 from kg.model import Trial
+from kg.progress import with_progress
 from kg.report import Problem, RecordError, Report
 from kg.sinks import Spool, SpoolSegment, load_spool_into_store, ntriples, ntriples_utf8_counted, write_spool
 from kg.sources import ctgov_v2, detect
@@ -207,14 +208,6 @@ def iter_records(
     report.extend(input_problems)
 
 
-def _progress(records: Iterator[RecordOut], enabled: bool) -> Iterator[RecordOut]:
-    if not enabled:
-        return records
-    from tqdm import tqdm  # only when a person is watching
-
-    return iter(tqdm(records, desc="records", unit=" rec", file=sys.stderr, mininterval=0.5))
-
-
 @dataclass
 class _Versions:
     """Keeps, for each (trial, source), the newest version seen: (version, spool index, label)."""
@@ -262,7 +255,7 @@ def build(
             mesh_uis: dict[int, tuple[str, ...]] = {}
             triples: dict[int, int] = {}
             records = iter_records(paths, options, report, studies, spool.path)
-            for rec in _progress(records, options.progress):
+            for rec in with_progress(records, options.progress):
                 if rec.segment is not None:
                     index = spool.add_segment_chunk(rec.graph, *rec.segment, rec.version)
                 else:

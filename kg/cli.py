@@ -383,7 +383,8 @@ def orgs_report(file: Path | None, store: Path | None, output: Path | None, conf
               help="Validate the record graphs of this Oxigraph store folder instead of a file.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--max", "max_shown", default=50, show_default=True, help="Show at most N results; 0 shows all.")
-def validate(file: Path | None, store: Path | None, fmt: str, max_shown: int) -> None:
+@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when a terminal).")
+def validate(file: Path | None, store: Path | None, fmt: str, max_shown: int, progress: bool | None) -> None:
     """Check a graph against the TrialKG SHACL shapes, record graph by record graph.
 
     FILE is N-Triples, N-Quads, Turtle or TriG (optionally .gz). Prints each result (trial, severity, focus
@@ -399,7 +400,9 @@ def validate(file: Path | None, store: Path | None, fmt: str, max_shown: int) ->
     if (file is None) == (store is None):
         _fail("give one FILE or --store DIR to validate")
     try:
-        report = validate_store(store) if store is not None else validate_file(file)  # type: ignore[arg-type]
+        show = sys.stderr.isatty() if progress is None else progress
+        report = (validate_store(store, progress=show) if store is not None
+                  else validate_file(file, progress=show))  # type: ignore[arg-type]
     except (ValueError, OSError, SyntaxError) as e:
         _fail(str(e))
     limit = None if max_shown <= 0 else max_shown

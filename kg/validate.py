@@ -32,6 +32,7 @@ from rdflib import BNode, URIRef
 
 from kg.gcpolicy import streaming_gc
 from kg.identity import is_entities_graph
+from kg.progress import with_progress
 from kg.rdfterms import unescape_literal
 from kg.report import Problem
 from kg.resources import resource_dir
@@ -327,10 +328,11 @@ def iter_file_records(path: str | Path) -> Iterator[RecordTriples]:
 
 
 def validate_file(path: str | Path, *, shapes: Shapes | None = None, report: ValidationReport | None = None,
-                  engine: str = "compiled") -> ValidationReport:
-    """Validate an N-Triples, N-Quads, Turtle or TriG file (optionally gzipped), record graph by record graph."""
+                  engine: str = "compiled", progress: bool = False) -> ValidationReport:
+    """Validate an N-Triples, N-Quads, Turtle or TriG file (optionally gzipped), record graph by record graph
+    (``progress``: count them on stderr)."""
     with streaming_gc():  # here, not in validate_records: a build calls that once per record
-        return validate_records(iter_file_records(path), shapes, report, engine=engine)
+        return validate_records(with_progress(iter_file_records(path), progress), shapes, report, engine=engine)
 
 
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -356,13 +358,14 @@ def iter_store_records(store_dir: str | Path) -> Iterator[RecordTriples]:
         yield RecordTriples(label, triples)
 
 
-def validate_store(store_dir: str | Path, *, shapes: Shapes | None = None,
-                   report: ValidationReport | None = None, engine: str = "compiled") -> ValidationReport:
+def validate_store(store_dir: str | Path, *, shapes: Shapes | None = None, report: ValidationReport | None = None,
+                   engine: str = "compiled", progress: bool = False) -> ValidationReport:
     """Validate every named graph of an Oxigraph store folder, record graph by record graph."""
     if not Path(store_dir).is_dir():
         raise ValueError(f"{store_dir}: not an Oxigraph store folder")
     with streaming_gc():
-        return validate_records(iter_store_records(store_dir), shapes, report, engine=engine)
+        return validate_records(with_progress(iter_store_records(store_dir), progress), shapes, report,
+                                engine=engine)
 
 
 def validate_graph_text(nt_text: str, label: str | None = None, shapes: Shapes | None = None) -> list[Violation]:

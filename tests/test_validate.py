@@ -185,6 +185,15 @@ def test_a_gz_file_that_is_not_gzip_or_is_corrupt_is_refused_naming_it(tmp_path:
         assert result.exit_code == 2 and f"{f}: cannot read" in result.output, result.output
 
 
+def test_validation_counts_records_on_stderr_when_asked(sample_nq: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    quiet = validate_file(sample_nq)
+    assert "records" not in capsys.readouterr().err
+    shown = validate_file(sample_nq, progress=True)
+    err = capsys.readouterr().err
+    assert f"{quiet.records}" in err and "records" in err and "rec/s" in err
+    assert shown.violations == quiet.violations and shown.records == quiet.records
+
+
 # ------------------------------------------------------------------------------------------ the build hook
 def test_build_validates_as_it_goes_and_names_what_sparse_records_lack(tmp_path: Path, data_dir: Path) -> None:
     report = build([data_dir / "ctgov_v2" / "api_pages_fields_filtered"], tmp_path / "g.nq",
