@@ -442,9 +442,10 @@ class OxTerms:
         if end == len(term) - 1:
             return ox.Literal(lexical)
         if term[end + 1] == "^":  # "..."^^<datatype>: the few datatypes are made once
-            datatype = self._datatypes.get(term[end + 4:-1])
+            iri = term[end + 4:-1]
+            datatype = self._datatypes.get(iri)
             if datatype is None:
-                datatype = self._datatypes[term[end + 4:-1]] = ox.NamedNode(term[end + 4:-1])
+                datatype = self._datatypes[iri] = ox.NamedNode(iri)
             return ox.Literal(lexical, datatype=datatype)
         return ox.Literal(lexical, language=term[end + 2:])
 
