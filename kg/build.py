@@ -19,7 +19,7 @@ from typing import Any
 
 from kg.gcpolicy import YOUNG_GC_THRESHOLD, streaming_gc
 from kg.identity import DEFAULT_BASE, Iris
-from kg.inputs import Payload, iter_payloads
+from kg.inputs import Payload, iter_payloads, split_lines
 from kg.mapping import MappedRecord, MeshLookup, map_trial, mesh_description
 from kg.mesh import MeshIndex, default_index
 from kg.model import Trial
@@ -32,6 +32,7 @@ from kg.sources import ctgov_v2, detect
 # the cyclic GC's reach: its full collections rescanning them cost ~10% of a build.
 FREEZE_EVERY = 500
 PARALLEL_CHUNKSIZE = 1  # one file per task: a 1,000-study file is already a big task, and memory stays low
+PART_BYTES = 4 << 20  # with several jobs, JSON Lines files are shared out in parts of this size (~250 studies)
 
 
 @dataclass
@@ -89,22 +90,28 @@ class _Worker:
 
     def payload(self, payload: Payload) -> tuple[list[RecordOut], list[Problem]]:
         problems: list[Problem] = []
+        return list(self.records(payload, problems)), problems
+
+    def records(self, payload: Payload, problems: list[Problem]) -> Iterator[RecordOut]:
+        """The mapped records of one payload, as they are made; its problems go to ``problems``."""
         document = payload.read(problems)
         if document is None:
-            return [], problems
+            return
         text, raw = document
-        source = detect(text)
-        if source is None:
+        if payload.part is not None:  # a part of a big JSON Lines file (split_json_lines), lines numbered as in it
+            trials = ctgov_v2.read_json_lines(raw if raw is not None else text, payload.origin, problems,
+                                              payload.part.first_line)
+        elif (source := detect(text)) is None:
             problems.append(Problem(payload.origin, None, None,
                                     "not a trial record in any rendering TrialKG reads", "skipped"))
-            return [], problems
-        # The v2 reader parses JSON Lines from the file's bytes when it has them (no second UTF-8 encoding).
-        trials = (ctgov_v2.read(text, payload.origin, problems, raw) if source is ctgov_v2
-                  else source.read(text, payload.origin, problems))
-        out = []
+            return
+        else:  # the v2 reader parses JSON Lines from the file's bytes when it has them (no second UTF-8 encoding)
+            trials = (ctgov_v2.read(text, payload.origin, problems, raw) if source is ctgov_v2
+                      else source.read(text, payload.origin, problems))
         for trial in trials:
-            out.append(self._safe_record(trial, problems))
-        return [r for r in out if r is not None], problems
+            rec = self._safe_record(trial, problems)
+            if rec is not None:
+                yield rec
 
     def study(self, study: Any, origin: str) -> tuple[list[RecordOut], list[Problem]]:
         problems: list[Problem] = []
@@ -165,6 +172,26 @@ def _work(payload: Payload) -> tuple[list[RecordOut], list[Problem]]:
     return recs, problems
 
 
+def split_json_lines(payload: Payload, problems: list[Problem], size: int | None = None) -> Iterator[Payload]:
+    """A plain JSON Lines file bigger than ``size`` as parts, for workers to share and so that no process holds a
+    whole file (the records come out in the same order, with the same line numbers); any other payload as is."""
+    size = size or PART_BYTES
+    path = payload.path
+    try:
+        if path is None or payload.part is not None or path.stat().st_size <= size:
+            yield payload
+            return
+        with path.open("rb") as f:
+            head = f.readline() + f.read(64)
+    except OSError as e:
+        problems.append(Problem(payload.origin, None, None, f"cannot read: {e.strerror or e}", "skipped"))
+        return
+    if ctgov_v2.starts_json_lines(head):
+        yield from split_lines(payload, size)
+    else:
+        yield payload
+
+
 def _mesh_lookup(options: BuildOptions) -> MeshLookup:
     index = options.mesh or default_index()
     if not options.mesh_lookup:
@@ -187,15 +214,21 @@ def iter_records(
         report.extend(problems)
         yield from recs
     input_problems: list[Problem] = []
-    payloads = iter_payloads(paths, input_problems)
+    # Big JSON Lines files in parts: workers share them, and one process never holds a whole file.
+    payloads = (part for payload in iter_payloads(paths, input_problems)
+                for part in split_json_lines(payload, input_problems))
     jobs = options.jobs if options.jobs > 0 else (os.cpu_count() or 1)
     if jobs == 1:
-        results: Iterator[tuple[list[RecordOut], list[Problem]]] = map(worker.payload, payloads)
-        for recs, problems in results:
+        problems: list[Problem] = []
+        for payload in payloads:
             report.extend(input_problems)
             input_problems.clear()
+            for rec in worker.records(payload, problems):  # one at a time: a file's records are never all held
+                report.extend(problems)
+                problems.clear()
+                yield rec
             report.extend(problems)
-            yield from recs
+            problems.clear()
     else:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         ctx = multiprocessing.get_context(method)

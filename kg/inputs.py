@@ -7,8 +7,10 @@ from (``file``, ``archive.zip!member``) so every problem can say which file and 
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import gzip
 import io
+import mmap
 import os
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -31,6 +33,7 @@ class Payload:
     origin: str
     text: str | None = None
     path: Path | None = None
+    part: FilePart | None = None  # only this part of the file (JSON Lines shared out between workers)
 
     def read(self, problems: list[Problem]) -> tuple[str, bytes | None] | None:
         """The text, and for a file read here the UTF-8 bytes it decoded from cleanly (without a BOM), so a
@@ -38,15 +41,54 @@ class Payload:
         if self.text is not None:
             return self.text, None
         assert self.path is not None
+        part = self.part
         try:
-            data = self.path.read_bytes()
+            if part is None:
+                data = self.path.read_bytes()
+            else:
+                with self.path.open("rb") as f:
+                    f.seek(part.start)
+                    data = f.read(part.end - part.start)
         except OSError as e:
             problems.append(Problem(self.origin, None, None, f"cannot read: {e.strerror or e}", "skipped"))
             return None
         found = len(problems)
-        text = decode(self.origin, data, problems)
+        text = decode(self.origin, data, problems, part.start if part else 0)
         clean = len(problems) == found
         return text, (data.removeprefix(codecs.BOM_UTF8) if clean else None)
+
+
+@dataclass(frozen=True, slots=True)
+class FilePart:
+    """Bytes ``start`` to ``end`` of a file, cut at line breaks; ``first_line`` is the number of its first line."""
+
+    start: int
+    end: int
+    first_line: int
+
+
+def split_lines(payload: Payload, size: int) -> Iterator[Payload]:
+    """A plain file's payload as parts of about ``size`` bytes cut after line breaks (a file no bigger: as is),
+    so that worker processes share one big JSON Lines file and none holds all of it. The file is mapped, not
+    read: finding the line breaks copies nothing."""
+    if payload.path is None or payload.part is not None:
+        yield payload
+        return
+    with payload.path.open("rb") as f:
+        if os.fstat(f.fileno()).st_size <= size:
+            yield payload
+            return
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            total, start, line = len(mm), 0, 1
+            while start < total:
+                cut = mm.find(b"\n", start + size)
+                end = total if cut == -1 else cut + 1
+                yield dataclasses.replace(payload, part=FilePart(start, end, line))
+                found = mm.find(b"\n", start, end)
+                while found != -1:  # a find per line (memchr): counting lines in a slice would copy it
+                    line += 1
+                    found = mm.find(b"\n", found + 1, end)
+                start = end
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -118,11 +160,12 @@ def _open_zip(origin: str, data: bytes | Path, problems: list[Problem], depth: i
             yield from _open(member, inner, problems, depth + 1)
 
 
-def decode(origin: str, data: bytes, problems: list[Problem]) -> str:
-    """UTF-8 (a BOM allowed); bytes that are not UTF-8 are replaced and reported."""
+def decode(origin: str, data: bytes, problems: list[Problem], offset: int = 0) -> str:
+    """UTF-8 (a BOM allowed); bytes that are not UTF-8 are replaced and reported (``offset``: where ``data``
+    begins in its file, for the message)."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        problems.append(Problem(origin, None, None, f"not valid UTF-8 ({e.reason} at byte {e.start}); "
+        problems.append(Problem(origin, None, None, f"not valid UTF-8 ({e.reason} at byte {offset + e.start}); "
                                 "undecodable bytes replaced with U+FFFD", "dropped"))
         return data.decode("utf-8-sig", errors="replace")

@@ -10,6 +10,7 @@ import math
 import re
 from decimal import Decimal
 from functools import lru_cache
+from json.encoder import encode_basestring
 from urllib.parse import quote
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -24,36 +25,24 @@ XSD_ANYURI = XSD + "anyURI"
 
 # Characters N-Triples forbids inside <...>, plus anything outside printable ASCII we percent-encode.
 _IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]')
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
-# Control characters other than \n \r \t, and lone surrogates: rare, escaped by a callback.
-_LIT_RARE = re.compile(r'[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f\ud800-\udfff]')
+# Lone surrogates (from a Python-dict rendering or an escaped JSON string) cannot be written as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _escape_char(m: re.Match[str]) -> str:
-    c = m.group()
-    if c in _ESCAPES:
-        return _ESCAPES[c]
-    if "\ud800" <= c <= "\udfff":  # a lone surrogate cannot be encoded: replace it
-        return "\ufffd"
-    return f"\\u{ord(c):04X}"
+def quoted_unusual(text: str) -> str:
+    """:func:`string` of a text that failed its common-case check (each check scans the whole text, and a long
+    description with line breaks fails it). The JSON string encoder, in C, escapes exactly what N-Triples
+    needs escaped: quote, backslash and the control characters below U+0020 (as \\n, \\t ... or \\u00XX, all
+    valid ECHAR/UCHAR escapes); other characters may stand as they are in an N-Triples literal."""
+    text = encode_basestring(text)
+    if not text.isprintable() and _SURROGATE.search(text):  # isprintable: a C scan, far faster than the regex
+        text = _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 def escape_literal(text: str) -> str:
-    if text.isprintable() and '"' not in text and "\\" not in text:  # the common case, checked in C
-        return text
-    return escape_unusual(text)
-
-
-def escape_unusual(text: str) -> str:
-    """:func:`escape_literal` of a text that failed its common-case check (so the check is not made again: each
-    scans the whole text, and a long description with line breaks fails it)."""
-    # Line breaks, tabs and quotes are common in descriptions: str.replace is several times faster
-    # than a per-match Python callback. Backslash first, so the escapes added are not escaped again.
-    text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-    text = text.replace("\t", "\\t")
-    if not text.isprintable() and _LIT_RARE.search(text):  # isprintable: a C scan, far faster than the regex
-        text = _LIT_RARE.sub(_escape_char, text)
-    return text
+    """The lexical form of ``text`` escaped for an N-Triples literal, without the quotes."""
+    return string(text)[1:-1]
 
 
 _UNESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.S)
@@ -83,13 +72,14 @@ def ref(value: str) -> str:
 
 
 def string(text: str) -> str:
-    if text.isprintable() and '"' not in text and "\\" not in text:  # escape_literal's common case, inlined
+    """``"text"``: a plain string literal, escaped as N-Triples needs."""
+    if text.isprintable() and '"' not in text and "\\" not in text:  # the common case, checked in C
         return f'"{text}"'
-    return f'"{escape_unusual(text)}"'
+    return quoted_unusual(text)
 
 
 def typed(text: str, datatype: str) -> str:
-    return f'"{escape_literal(text)}"^^<{datatype}>'
+    return f"{string(text)}^^<{datatype}>"
 
 
 def integer(value: int) -> str:

@@ -86,11 +86,15 @@ def split_shared(chunk: Chunk, data: bytes) -> tuple[bytes, bytes]:
     return data[:cut], data[cut:]
 
 
-def _chunk_bytes(text: str | bytes, shared: str | bytes) -> tuple[bytes, int]:
-    """A chunk's bytes (its record's lines, then its entities-graph lines; text or UTF-8) and the length of the
-    second part."""
+def _write_chunk(file: BinaryIO, text: str | bytes, shared: str | bytes) -> tuple[int, int]:
+    """Write a chunk (its record's lines, then its entities-graph lines; text or UTF-8): its length and the length
+    of the second part. Two writes, not one of the two joined: a record's text is ~60 KB, copied once less."""
+    own = text if isinstance(text, bytes) else text.encode("utf-8")
     tail = shared if isinstance(shared, bytes) else shared.encode("utf-8")
-    return (text if isinstance(text, bytes) else text.encode("utf-8")) + tail, len(tail)
+    file.write(own)
+    if tail:
+        file.write(tail)
+    return len(own) + len(tail), len(tail)
 
 
 class SpoolSegment:
@@ -105,11 +109,10 @@ class SpoolSegment:
 
     def write(self, text: str | bytes, shared: str | bytes = "") -> tuple[int, int, int]:
         """(offset, length, shared length) of ``text`` followed by ``shared`` in the segment."""
-        data, shared_length = _chunk_bytes(text, shared)
-        self._file.write(data)
+        length, shared_length = _write_chunk(self._file, text, shared)
         offset = self._offset
-        self._offset += len(data)
-        return offset, len(data), shared_length
+        self._offset += length
+        return offset, length, shared_length
 
     def flush(self) -> None:
         self._file.flush()
@@ -133,10 +136,9 @@ class Spool:
         """A chunk: ``text`` for ``graph`` and ``shared`` for the entities graph (N-Triples, as text or UTF-8)."""
         if shared and self.shared_graph is None:
             raise ValueError("this spool has no entities graph for shared lines")
-        data, shared_length = _chunk_bytes(text, shared)
-        self._file.write(data)
-        self.chunks.append(Chunk(graph, self._offset, len(data), version, 0, shared_length))
-        self._offset += len(data)
+        length, shared_length = _write_chunk(self._file, text, shared)
+        self.chunks.append(Chunk(graph, self._offset, length, version, 0, shared_length))
+        self._offset += length
         return len(self.chunks) - 1
 
     def add_segment_chunk(self, graph: str, segment: str, offset: int, length: int, shared: int = 0,

@@ -96,6 +96,65 @@ def test_json_lines_from_bytes_and_from_text_agree(tmp_path: Path, two_records: 
     assert titles == [("Étude à Zürich \u2028 北京",)]
 
 
+def _all_studies_as_json_lines(path: Path, broken_at: int | None = None) -> Path:
+    """The real test studies as one JSON Lines file (~1.7 MB), with a broken line inserted at ``broken_at``."""
+    lines = [json.dumps(json.loads(p.read_text()), ensure_ascii=False) for p in sorted(STUDIES.glob("*.json"))]
+    if broken_at is not None:
+        lines.insert(broken_at - 1, '{"protocolSection": {broken')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("size", [1, 50_000, 400_000, 10**9])
+def test_split_lines_cuts_after_line_breaks_and_numbers_the_lines(tmp_path: Path, size: int) -> None:
+    from kg.inputs import Payload, split_lines
+
+    src = _all_studies_as_json_lines(tmp_path / "all.jsonl")
+    src.write_bytes(src.read_bytes().rstrip(b"\n"))  # the last line without a line break
+    data = src.read_bytes()
+    parts = [p.part for p in split_lines(Payload(str(src), path=src), size)]
+    if len(data) <= size:
+        assert parts == [None]
+        return
+    assert len(parts) > 1 and parts[0].start == 0 and parts[-1].end == len(data)
+    for a, b in zip(parts, parts[1:], strict=False):
+        assert a.end == b.start and data[a.end - 1:a.end] == b"\n"
+    assert [p.first_line for p in parts] == [1 + data.count(b"\n", 0, p.start) for p in parts]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_big_json_lines_file_is_built_in_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int) -> None:
+    # Parts of a JSON Lines file give the same graph bytes and the same problems, a broken line in a late part
+    # named by its line in the whole file, as the file read whole (workers share a big file; no process holds it).
+    import kg.build
+    from kg.inputs import Payload
+
+    src = _all_studies_as_json_lines(tmp_path / "in" / "all.jsonl", broken_at=13)
+    whole = build([src], tmp_path / "whole.nq")
+    monkeypatch.setattr(kg.build, "PART_BYTES", 50_000)  # a part per record or two
+    assert len(list(kg.build.split_json_lines(Payload(str(src), path=src), []))) > 5
+    parts = build([src], tmp_path / "parts.nq", options=BuildOptions(jobs=jobs))
+    assert (tmp_path / "parts.nq").read_bytes() == (tmp_path / "whole.nq").read_bytes()
+    assert parts.problems == whole.problems
+    assert [p.file for p in parts.problems if p.severity == "skipped"] == [f"{src}:13"]
+    assert parts.records_built == len(list(STUDIES.glob("*.json")))
+
+
+def test_one_process_hands_on_each_record_as_it_is_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A file's records are spooled one by one, not mapped all first: that would hold a whole file's graph.
+    import kg.build
+    from kg.report import Report
+
+    mapped: list[str] = []
+    real = kg.build.map_trial
+    monkeypatch.setattr(kg.build, "map_trial", lambda trial, *a: mapped.append(trial.nct_id) or real(trial, *a))
+    records = kg.build.iter_records([_all_studies_as_json_lines(tmp_path / "all.jsonl")], BuildOptions(), Report())
+    first = next(records)
+    assert mapped == [first.label]
+    assert len([first, *records]) == len(mapped) == len(list(STUDIES.glob("*.json")))
+
+
 def test_fields_outside_the_v2_data_model_are_noted_not_ignored(tmp_path: Path, two_records: list[dict]) -> None:
     record = two_records[0]
     contacts = record["protocolSection"].setdefault("contactsLocationsModule", {})

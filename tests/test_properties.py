@@ -97,3 +97,14 @@ def test_literal_escaping_round_trips(text: str) -> None:
 
     expected = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
     assert unescape_literal(escape_literal(text)) == expected
+
+
+@given(st.text())
+def test_any_text_is_a_literal_pyoxigraph_reads_back(text: str) -> None:
+    """The escaping (the JSON string encoder's, in C) is valid N-Triples for every text, and means the same."""
+    from kg.rdfterms import string
+
+    expected = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
+    line = f"<http://example.org/s> <http://example.org/p> {string(text)} .\n".encode()
+    [quad] = pyoxigraph.parse(line, format=pyoxigraph.RdfFormat.N_TRIPLES)
+    assert quad.object.value == expected

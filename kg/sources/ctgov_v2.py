@@ -162,8 +162,14 @@ def _is_json_lines(text: str) -> bool:
         return False
 
 
-def _iter_json_lines(text: str | bytes, origin: str, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
-    for n, line in enumerate(_lines(text), start=1):
+def starts_json_lines(head: bytes) -> bool:
+    """Whether a file that begins with ``head`` (its first line and a little more) is JSON Lines of studies."""
+    return _is_json_lines(head.decode("utf-8-sig", errors="replace"))
+
+
+def _iter_json_lines(text: str | bytes, origin: str, problems: list[Problem], first_line: int = 1
+                     ) -> Iterator[tuple[str, Any]]:
+    for n, line in enumerate(_lines(text), start=first_line):
         if not line.strip():
             continue
         try:
@@ -185,7 +191,16 @@ def _lines(text: str | bytes) -> Iterator[str | bytes]:
 
 def read(text: str, origin: str, problems: list[Problem], raw: bytes | None = None) -> Iterator[Trial]:
     """The studies in ``text``; ``raw``, when given, is the UTF-8 the text was decoded from."""
-    for where, obj in iter_study_objects(text, origin, problems, raw):
+    return _studies(iter_study_objects(text, origin, problems, raw), problems)
+
+
+def read_json_lines(text: str | bytes, origin: str, problems: list[Problem], first_line: int = 1) -> Iterator[Trial]:
+    """The studies of JSON Lines: a whole file, or a part of one whose first line is line ``first_line``."""
+    return _studies(_iter_json_lines(text, origin, problems, first_line), problems)
+
+
+def _studies(objects: Iterator[tuple[str, Any]], problems: list[Problem]) -> Iterator[Trial]:
+    for where, obj in objects:
         try:
             yield parse_study(obj, where, problems)
         except RecordError as e:
