@@ -126,6 +126,14 @@ _R = rdflib.Namespace(SH)
 _RDF = rdflib.RDF
 _NONE: frozenset[Any] = frozenset()
 _NO_INDEX: dict[Any, Any] = {}
+# Checks worth remembering a passing value for (and sh:datatype other than xsd:string); the others (plain strings,
+# lists of allowed values, node kinds, lengths) cost about what looking a value up costs (a long literal is
+# hashed in full).
+_COSTLY = {"PatternConstraintComponent", "OrConstraintComponent",
+           "NodeConstraintComponent", "MinInclusiveConstraintComponent", "MaxInclusiveConstraintComponent",
+           "MinExclusiveConstraintComponent", "MaxExclusiveConstraintComponent"}
+MAX_PASSED = 50_000  # values remembered per shape, then forgotten all at once
+_XSD_STRING = URIRef(XSD_STRING)
 _NO_FAILURES: list[tuple[str, Any]] = []  # shared, never appended to: failures are added by making a new list
 _TARGETS = {_R.targetClass: "class", _R.targetNode: "node", _R.targetObjectsOf: "objects",
             _R.targetSubjectsOf: "subjects"}
@@ -274,6 +282,9 @@ class _Shape:
     any_of: tuple[Any, ...] | None = None
     # the predicate of a one-predicate shape with no sh:minCount: a node without it has nothing to check
     optional_predicate: Any = None
+    # values known to pass every check, when the checks depend on the value alone and are costly (patterns,
+    # ranges, typed literals, sh:or of such): dates, codes and coordinates recur across records
+    passed: set[Any] | None = None
 
     def __post_init__(self) -> None:
         if self.predicate is not None and self.min_count == 0:
@@ -346,6 +357,9 @@ class CompiledShapes:
         deactivated = self._one(node, _R.deactivated)
         min_count, max_count = self._one(node, _R.minCount), self._one(node, _R.maxCount)
         checks, nested = self._checks(node), [self._nested_shape(p) for p in g.objects(node, _R.property)]
+        costly = any(c in _COSTLY for c, _ in checks) or self._one(node, _R.datatype) not in (None, _XSD_STRING)
+        # (not node shapes: their value is the focus node, mostly a node minted for one record)
+        cacheable = path is not None and not nested and costly and all(self._value_only(c, node) for c, _ in checks)
         presence_only = (path is not None and path[0] == "|" and all(kind == "p" for kind, _ in path[1])
                          and min_count is not None and int(min_count) == 1 and max_count is None
                          and not checks and not nested)
@@ -363,7 +377,20 @@ class CompiledShapes:
             message=str(messages[0]) if messages else "",
             deactivated=bool(deactivated is not None and deactivated.toPython() is True),
             any_of=tuple(pred for _, pred in path[1]) if presence_only else None,  # type: ignore[index]
+            passed=set() if cacheable else None,
         )
+
+    def _value_only(self, component: str, node: Any) -> bool:
+        """Whether a check of ``node`` judges a value alone, not the graph around it: sh:class looks at the
+        graph; sh:or and sh:node do when one of their shapes has a path or checks that do."""
+        if component == "ClassConstraintComponent":
+            return False
+        if component in ("OrConstraintComponent", "NodeConstraintComponent"):
+            refs = (Collection(self._graph, self._one(node, _R["or"])) if component == "OrConstraintComponent"
+                    else [self._one(node, _R.node)])
+            return all((s := self._nested[r]).path is None and not s.nested and s.min_count == 0
+                       and all(self._value_only(c, r) for c, _ in s.checks) for r in refs)
+        return True
 
     def _node_term(self, t: Any) -> Any:
         if isinstance(t, Literal):
@@ -512,6 +539,9 @@ class CompiledShapes:
         if n > shape.max_count:
             found = [*found, ("MaxCountConstraintComponent", None)]
         if n:
+            passed = shape.passed
+            if passed is not None and passed.issuperset(values):
+                return found
             for component, ok in shape.checks:
                 for v in values:
                     if not ok(v, rec):
@@ -520,6 +550,11 @@ class CompiledShapes:
                 for v in values:
                     if not self._conforms(nested, v, rec):
                         found = [*found, ("PropertyConstraintComponent", v)]  # only asked whether it conforms
+            if passed is not None:
+                if len(passed) > MAX_PASSED:
+                    passed.clear()
+                failed = {v for _, v in found}
+                passed.update(v for v in values if v not in failed)
         return found
 
     def _conforms(self, shape: _Shape, focus: Any, rec: _Record) -> bool:

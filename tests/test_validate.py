@@ -307,6 +307,27 @@ def test_a_decimal_nan_coordinate_is_out_of_range() -> None:
     assert {v.value for v in found} == {"NaN"}
 
 
+def test_values_that_passed_are_remembered_only_where_the_value_alone_decides() -> None:
+    """Shapes judging a value alone (typed literals, patterns, ranges) remember values that passed: dates,
+    coordinates and codes recur in every record. Shapes that look at the graph around a value (sh:class, node
+    shapes, nested property shapes) remember nothing, and a failing value is reported every time."""
+    shapes = {s.iri.rsplit("#", 1)[-1]: s for s in load_shapes().compiled.shapes}
+    assert shapes["Site-latitude"].passed is not None and shapes["ClinicalStudy-dates"].passed is not None
+    assert shapes["Site-facility"].passed is None  # sh:class
+    assert shapes["SiteShape"].passed is None  # a node shape: its value is a node minted for one record
+    site = f"<{PART}site/1>"
+    head = (f"{site} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{TKG}Site> .\n"
+            f'{site} <https://schema.org/addressCountry> "France" .\n')
+    good, bad = f'"45.5"^^<{XSD}decimal>', f'"95.5"^^<{XSD}decimal>'
+    for _ in range(2):
+        assert not assert_engines_agree(nt_record(head + f"{site} <https://schema.org/latitude> {good} .\n"))
+        found = assert_engines_agree(nt_record(head + f"{site} <https://schema.org/latitude> {good} .\n"
+                                               f"{site} <https://schema.org/latitude> {bad} .\n"))
+        assert {(v.constraint, v.value) for v in found} == {("MaxCountConstraintComponent", None),
+                                                             ("MaxInclusiveConstraintComponent", "95.5")}
+    assert ox.Literal("45.5", datatype=ox.NamedNode(XSD + "decimal")) in shapes["Site-latitude"].passed
+
+
 # Terms a mutation puts in place of an object: odd literals, a code from no list, IRIs of other kinds.
 POOL = [ox.Literal("x"), ox.Literal("2021", datatype=ox.NamedNode(XSD + "gYear")),
         ox.Literal("-3", datatype=ox.NamedNode(XSD + "integer")), ox.Literal("x", language="en"),
