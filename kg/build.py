@@ -19,7 +19,7 @@ from typing import Any
 
 from kg.gcpolicy import YOUNG_GC_THRESHOLD, streaming_gc
 from kg.identity import DEFAULT_BASE, Iris
-from kg.inputs import Payload, iter_payloads, split_lines
+from kg.inputs import FilePart, Payload, iter_payloads, line_parts
 from kg.mapping import MappedRecord, MeshLookup, map_trial, mesh_description
 from kg.mesh import MeshIndex, default_index
 from kg.model import Trial
@@ -32,7 +32,8 @@ from kg.sources import ctgov_v2, detect
 # the cyclic GC's reach: its full collections rescanning them cost ~10% of a build.
 FREEZE_EVERY = 500
 PARALLEL_CHUNKSIZE = 1  # one file per task: a 1,000-study file is already a big task, and memory stays low
-PART_BYTES = 4 << 20  # with several jobs, JSON Lines files are shared out in parts of this size (~250 studies)
+PART_BYTES = 4 << 20  # JSON Lines files are read in parts of this size (~250 studies), by one process or several
+SNIFF_BYTES = 1 << 20  # what is read of a file to tell JSON Lines of studies: its first line must end within it
 
 
 @dataclass
@@ -173,23 +174,35 @@ def _work(payload: Payload) -> tuple[list[RecordOut], list[Problem]]:
 
 
 def split_json_lines(payload: Payload, problems: list[Problem], size: int | None = None) -> Iterator[Payload]:
-    """A plain JSON Lines file bigger than ``size`` as parts, for workers to share and so that no process holds a
-    whole file (the records come out in the same order, with the same line numbers); any other payload as is."""
+    """A plain JSON Lines file of studies bigger than ``size`` as parts, for workers to share and so that no
+    process holds a whole file (the records come out in the same order, with the same line numbers); any other
+    payload as it is."""
     size = size or PART_BYTES
     path = payload.path
+    if path is None or payload.part is not None:
+        yield payload
+        return
     try:
-        if path is None or payload.part is not None or path.stat().st_size <= size:
-            yield payload
-            return
-        with path.open("rb") as f:
-            head = f.readline() + f.read(64)
+        parts = _json_lines_parts(path, size)
     except OSError as e:
         problems.append(Problem(payload.origin, None, None, f"cannot read: {e.strerror or e}", "skipped"))
         return
-    if ctgov_v2.starts_json_lines(head):
-        yield from split_lines(payload, size)
-    else:
+    if not parts:
         yield payload
+    for part in parts:
+        yield dataclasses.replace(payload, part=part)
+
+
+def _json_lines_parts(path: Path, size: int) -> list[FilePart]:
+    """The parts of a JSON Lines file of studies bigger than ``size``; none for any other file (a whole array or
+    search page is one JSON text, and a first line longer than the sniff is never cut)."""
+    if path.stat().st_size <= size:
+        return []
+    with path.open("rb") as f:
+        head = f.read(SNIFF_BYTES)
+    if not ctgov_v2.starts_json_lines(head):
+        return []
+    return line_parts(path, size)
 
 
 def _mesh_lookup(options: BuildOptions) -> MeshLookup:
@@ -243,12 +256,14 @@ def iter_records(
 
 @dataclass
 class _Versions:
-    """Keeps, for each (trial, source), the newest version seen: (version, spool index, label)."""
+    """Keeps, for each (trial, source), the newest version seen: (version, spool index, label). Its notes are
+    reported after the records' own problems, so they come in the same place whatever the number of jobs."""
 
     best: dict[tuple[str, str], tuple[tuple[str, str], int, str]] = field(default_factory=dict)
     superseded: set[int] = field(default_factory=set)
+    notes: list[Problem] = field(default_factory=list)
 
-    def add(self, rec: RecordOut, index: int, report: Report) -> None:
+    def add(self, rec: RecordOut, index: int) -> None:
         old = self.best.get(rec.key)
         if old is None:
             self.best[rec.key] = (rec.version, index, rec.label)
@@ -259,8 +274,8 @@ class _Versions:
         else:
             self.superseded.add(index)
             if rec.version == old[0]:
-                report.add(Problem(rec.label, rec.label, None,
-                                   "the same version of this record was given twice; built once", "note"))
+                self.notes.append(Problem(rec.label, rec.label, None,
+                                          "the same version of this record was given twice; built once", "note"))
 
 
 def build(
@@ -293,12 +308,13 @@ def build(
                     index = spool.add_segment_chunk(rec.graph, *rec.segment, rec.version)
                 else:
                     index = spool.add(rec.graph, rec.text, rec.version, rec.shared)
-                versions.add(rec, index, report)
+                versions.add(rec, index)
                 if rec.mesh_uis:
                     mesh_uis[index] = tuple(map(sys.intern, rec.mesh_uis))  # one string per UI, not per record
                 triples[index] = rec.triples
                 if index % FREEZE_EVERY == 0:
                     gc.freeze()
+            report.extend(versions.notes)
             keep = set(range(len(spool.chunks))) - versions.superseded
             report.records_built = len(keep)
             if options.validate:

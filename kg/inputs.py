@@ -7,10 +7,8 @@ from (``file``, ``archive.zip!member``) so every problem can say which file and 
 from __future__ import annotations
 
 import codecs
-import dataclasses
 import gzip
 import io
-import mmap
 import os
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -53,9 +51,10 @@ class Payload:
             problems.append(Problem(self.origin, None, None, f"cannot read: {e.strerror or e}", "skipped"))
             return None
         found = len(problems)
-        text = decode(self.origin, data, problems, part.start if part else 0)
+        start = part.start if part else 0
+        text = decode(self.origin, data, problems, start)
         clean = len(problems) == found
-        return text, (data.removeprefix(codecs.BOM_UTF8) if clean else None)
+        return text, ((data.removeprefix(codecs.BOM_UTF8) if start == 0 else data) if clean else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,28 +66,27 @@ class FilePart:
     first_line: int
 
 
-def split_lines(payload: Payload, size: int) -> Iterator[Payload]:
-    """A plain file's payload as parts of about ``size`` bytes cut after line breaks (a file no bigger: as is),
-    so that worker processes share one big JSON Lines file and none holds all of it. The file is mapped, not
-    read: finding the line breaks copies nothing."""
-    if payload.path is None or payload.part is not None:
-        yield payload
-        return
-    with payload.path.open("rb") as f:
-        if os.fstat(f.fileno()).st_size <= size:
-            yield payload
-            return
-        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            total, start, line = len(mm), 0, 1
-            while start < total:
-                cut = mm.find(b"\n", start + size)
-                end = total if cut == -1 else cut + 1
-                yield dataclasses.replace(payload, part=FilePart(start, end, line))
-                found = mm.find(b"\n", start, end)
-                while found != -1:  # a find per line (memchr): counting lines in a slice would copy it
-                    line += 1
-                    found = mm.find(b"\n", found + 1, end)
-                start = end
+def line_parts(path: Path, size: int, block: int = 1 << 20) -> list[FilePart]:
+    """A file cut after line breaks into parts of about ``size`` bytes, each with the number of its first line.
+    Read once, a block at a time (counting line breaks copies nothing); worked out before any part is read, so
+    a worker never waits on it and no file stays open."""
+    parts: list[FilePart] = []
+    start, line, breaks, offset = 0, 1, 0, 0  # breaks: line breaks in [start, offset + i)
+    with path.open("rb") as f:
+        while data := f.read(block):
+            i = 0
+            while (at := start + size - offset) < len(data):
+                cut = data.find(b"\n", max(at, i))
+                if cut == -1:
+                    break
+                breaks += data.count(b"\n", i, cut + 1)
+                parts.append(FilePart(start, offset + cut + 1, line))
+                start, line, breaks, i = offset + cut + 1, line + breaks, 0, cut + 1
+            breaks += data.count(b"\n", i)
+            offset += len(data)
+    if start < offset:
+        parts.append(FilePart(start, offset, line))
+    return parts
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -161,11 +159,13 @@ def _open_zip(origin: str, data: bytes | Path, problems: list[Problem], depth: i
 
 
 def decode(origin: str, data: bytes, problems: list[Problem], offset: int = 0) -> str:
-    """UTF-8 (a BOM allowed); bytes that are not UTF-8 are replaced and reported (``offset``: where ``data``
-    begins in its file, for the message)."""
+    """UTF-8 (a BOM allowed at the start of a file); bytes that are not UTF-8 are replaced and reported (``offset``:
+    where ``data`` begins in its file, for the message: a part of a file has no BOM)."""
+    codec = "utf-8-sig" if offset == 0 else "utf-8"
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(codec)
     except UnicodeDecodeError as e:
-        problems.append(Problem(origin, None, None, f"not valid UTF-8 ({e.reason} at byte {offset + e.start}); "
+        at = offset + e.start + (len(codecs.BOM_UTF8) if offset == 0 and data.startswith(codecs.BOM_UTF8) else 0)
+        problems.append(Problem(origin, None, None, f"not valid UTF-8 ({e.reason} at byte {at}); "
                                 "undecodable bytes replaced with U+FFFD", "dropped"))
-        return data.decode("utf-8-sig", errors="replace")
+        return data.decode(codec, errors="replace")

@@ -358,7 +358,7 @@ class CompiledShapes:
         min_count, max_count = self._one(node, _R.minCount), self._one(node, _R.maxCount)
         checks, nested = self._checks(node), [self._nested_shape(p) for p in g.objects(node, _R.property)]
         costly = any(c in _COSTLY for c, _ in checks) or self._one(node, _R.datatype) not in (None, _XSD_STRING)
-        # (not node shapes: their value is the focus node, mostly a node minted for one record)
+        # (not shapes without a path, whose value is the focus node itself: mostly a node minted for one record)
         cacheable = path is not None and not nested and costly and all(self._value_only(c, node) for c, _ in checks)
         presence_only = (path is not None and path[0] == "|" and all(kind == "p" for kind, _ in path[1])
                          and min_count is not None and int(min_count) == 1 and max_count is None

@@ -96,48 +96,69 @@ def test_json_lines_from_bytes_and_from_text_agree(tmp_path: Path, two_records: 
     assert titles == [("Étude à Zürich \u2028 北京",)]
 
 
-def _all_studies_as_json_lines(path: Path, broken_at: int | None = None) -> Path:
-    """The real test studies as one JSON Lines file (~1.7 MB), with a broken line inserted at ``broken_at``."""
+def _all_studies_as_json_lines(path: Path, extra: dict[int, str] | None = None) -> Path:
+    """The real test studies as one JSON Lines file (~1.7 MB), with ``extra`` lines inserted (line number: text)."""
     lines = [json.dumps(json.loads(p.read_text()), ensure_ascii=False) for p in sorted(STUDIES.glob("*.json"))]
-    if broken_at is not None:
-        lines.insert(broken_at - 1, '{"protocolSection": {broken')
+    for n, text in sorted((extra or {}).items()):
+        lines.insert(n - 1, text)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
 @pytest.mark.parametrize("size", [1, 50_000, 400_000, 10**9])
-def test_split_lines_cuts_after_line_breaks_and_numbers_the_lines(tmp_path: Path, size: int) -> None:
-    from kg.inputs import Payload, split_lines
+@pytest.mark.parametrize("block", [7, 4096, 1 << 20])
+def test_line_parts_cut_after_line_breaks_and_number_the_lines(tmp_path: Path, size: int, block: int) -> None:
+    from kg.inputs import line_parts
 
     src = _all_studies_as_json_lines(tmp_path / "all.jsonl")
     src.write_bytes(src.read_bytes().rstrip(b"\n"))  # the last line without a line break
     data = src.read_bytes()
-    parts = [p.part for p in split_lines(Payload(str(src), path=src), size)]
-    if len(data) <= size:
-        assert parts == [None]
-        return
-    assert len(parts) > 1 and parts[0].start == 0 and parts[-1].end == len(data)
+    parts = line_parts(src, size, block)
+    assert parts[0].start == 0 and parts[-1].end == len(data)
+    if size >= len(data):
+        assert len(parts) == 1
+    if size == 1:
+        assert len(parts) == data.count(b"\n") + 1  # a part per line
     for a, b in zip(parts, parts[1:], strict=False):
-        assert a.end == b.start and data[a.end - 1:a.end] == b"\n"
+        assert a.end == b.start and data[a.end - 1:a.end] == b"\n" and a.end - a.start >= size
     assert [p.first_line for p in parts] == [1 + data.count(b"\n", 0, p.start) for p in parts]
+
+
+def test_only_json_lines_of_studies_are_read_in_parts(tmp_path: Path) -> None:
+    import kg.build
+
+    studies = _all_studies_as_json_lines(tmp_path / "studies.jsonl")
+    events = tmp_path / "events.jsonl"  # JSON Lines, but not of studies: one problem for the file, as before
+    events.write_text("".join(json.dumps({"event": i, "pad": "x" * 100}) + "\n" for i in range(2000)))
+    array = tmp_path / "ctg-studies.json"  # one JSON text on one line: never cut
+    array.write_text(json.dumps([json.loads(p.read_text()) for p in sorted(STUDIES.glob("*.json"))]))
+    assert len(kg.build._json_lines_parts(studies, 50_000)) > 5
+    assert kg.build._json_lines_parts(events, 50_000) == []
+    assert kg.build._json_lines_parts(array, 50_000) == []
+    report = build([events], tmp_path / "e.nt", options=BuildOptions(jobs=1))
+    assert [p.message for p in report.problems] == ["not a trial record in any rendering TrialKG reads"]
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_big_json_lines_file_is_built_in_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int) -> None:
-    # Parts of a JSON Lines file give the same graph bytes and the same problems, a broken line in a late part
-    # named by its line in the whole file, as the file read whole (workers share a big file; no process holds it).
+    # Parts of a JSON Lines file give the same graph bytes and the same problems, in the same order, as the file
+    # read whole: a broken line in a late part named by its line in the whole file, a record given twice, and
+    # a line that starts with U+FEFF (a BOM is allowed only at the start of a file, never at a part's).
     import kg.build
     from kg.inputs import Payload
 
-    src = _all_studies_as_json_lines(tmp_path / "in" / "all.jsonl", broken_at=13)
+    first = json.loads((STUDIES / "NCT00458770.json").read_text())
+    src = _all_studies_as_json_lines(tmp_path / "in" / "all.jsonl", {
+        6: json.dumps(first), 9: "\ufeff" + json.dumps(first), 13: '{"protocolSection": {broken'})
     whole = build([src], tmp_path / "whole.nq")
     monkeypatch.setattr(kg.build, "PART_BYTES", 50_000)  # a part per record or two
     assert len(list(kg.build.split_json_lines(Payload(str(src), path=src), []))) > 5
     parts = build([src], tmp_path / "parts.nq", options=BuildOptions(jobs=jobs))
     assert (tmp_path / "parts.nq").read_bytes() == (tmp_path / "whole.nq").read_bytes()
     assert parts.problems == whole.problems
-    assert [p.file for p in parts.problems if p.severity == "skipped"] == [f"{src}:13"]
+    assert [p.file for p in parts.problems if p.severity == "skipped"] == [f"{src}:9", f"{src}:13"]
+    assert any("given twice" in p.message for p in parts.problems)
     assert parts.records_built == len(list(STUDIES.glob("*.json")))
 
 

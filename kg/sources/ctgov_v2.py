@@ -163,8 +163,10 @@ def _is_json_lines(text: str) -> bool:
 
 
 def starts_json_lines(head: bytes) -> bool:
-    """Whether a file that begins with ``head`` (its first line and a little more) is JSON Lines of studies."""
-    return _is_json_lines(head.decode("utf-8-sig", errors="replace"))
+    """Whether a file that begins with ``head`` is JSON Lines of studies: its first line, whole within ``head``,
+    is a JSON object this source reads, and something follows it."""
+    text = head.decode("utf-8-sig", errors="replace")
+    return _is_json_lines(text) and looks_like(text)
 
 
 def _iter_json_lines(text: str | bytes, origin: str, problems: list[Problem], first_line: int = 1
