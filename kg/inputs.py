@@ -68,24 +68,21 @@ class FilePart:
 
 def line_parts(path: Path, size: int, block: int = 1 << 20) -> list[FilePart]:
     """A file cut after line breaks into parts of about ``size`` bytes, each with the number of its first line.
-    Read once, a block at a time (counting line breaks copies nothing); worked out before any part is read, so
-    a worker never waits on it and no file stays open."""
+    Read once, a block at a time; worked out before any part is read, so no file stays open meanwhile."""
     parts: list[FilePart] = []
-    start, line, breaks, offset = 0, 1, 0, 0  # breaks: line breaks in [start, offset + i)
+    start, first, line, offset = 0, 1, 1, 0  # the current part's start and first line; the line being read
     with path.open("rb") as f:
         while data := f.read(block):
-            i = 0
-            while (at := start + size - offset) < len(data):
-                cut = data.find(b"\n", max(at, i))
-                if cut == -1:
-                    break
-                breaks += data.count(b"\n", i, cut + 1)
-                parts.append(FilePart(start, offset + cut + 1, line))
-                start, line, breaks, i = offset + cut + 1, line + breaks, 0, cut + 1
-            breaks += data.count(b"\n", i)
+            i = data.find(b"\n")
+            while i != -1:  # a find per line (memchr): study lines are long, and bytes.count goes byte by byte
+                line += 1
+                if offset + i >= start + size:
+                    parts.append(FilePart(start, offset + i + 1, first))
+                    start, first = offset + i + 1, line
+                i = data.find(b"\n", i + 1)
             offset += len(data)
     if start < offset:
-        parts.append(FilePart(start, offset, line))
+        parts.append(FilePart(start, offset, first))
     return parts
 
 
