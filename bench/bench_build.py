@@ -1,7 +1,8 @@
 """Build speed and memory: kg build on the shared corpus repeated to 10k and 100k records.
 
 Runs ``kg build`` as a child process (so peak RSS is the build's own) from v2 JSON to N-Triples with
-1 and 2 worker processes, and from legacy XML; writes bench/RESULTS-build.md with the machine.
+1 and 2 worker processes (files of 1,000 studies, and the smaller corpus again as one JSON Lines file), and
+from legacy XML; writes bench/RESULTS-build.md with the machine.
 
     python bench/bench_build.py            # 10k and 100k v2, 10k XML
     python bench/bench_build.py --quick    # 2k v2, 1k XML
@@ -77,6 +78,11 @@ def main() -> None:
         for jobs in (1, 2):
             rows.append(("v2 JSON -> N-Triples", run(corpus, n, jobs, args.work / "out.nt")))
             print(rows[-1], flush=True)
+    n = sizes[0]  # the same records in one JSON Lines file: workers share it in parts
+    one_file = make_v2_corpus(n, args.work / f"v2-{n}-one-file", lines_per_file=n)
+    for jobs in (1, 2):
+        rows.append(("v2 JSON -> N-Triples, one JSON Lines file", run(one_file, n, jobs, args.work / "out.nt")))
+        print(rows[-1], flush=True)
     n_xml = 1000 if args.quick else 10_000
     rows.append(("legacy XML -> N-Triples", run(make_xml_corpus(n_xml, args.work / f"xml-{n_xml}"), n_xml, 1,
                                                args.work / "out.nt")))

@@ -23,8 +23,10 @@ def _new_id(n: int) -> str:
     return f"NCT9{n:07d}"
 
 
-def make_v2_corpus(n_records: int, out_dir: Path) -> Path:
-    """``n_records`` v2 studies as JSON Lines under ``out_dir`` (reused when already there)."""
+def make_v2_corpus(n_records: int, out_dir: Path, lines_per_file: int | None = None) -> Path:
+    """``n_records`` v2 studies as JSON Lines under ``out_dir``, ``lines_per_file`` to a file (reused when
+    already there)."""
+    per_file = lines_per_file or LINES_PER_FILE
     out_dir.mkdir(parents=True, exist_ok=True)
     marker = out_dir / f".complete-{n_records}"
     if marker.exists():
@@ -32,10 +34,10 @@ def make_v2_corpus(n_records: int, out_dir: Path) -> Path:
     sources = [orjson.loads(p.read_bytes()) for p in sorted(V2_STUDIES.glob("*.json"))]
     f = None
     for i in range(n_records):
-        if i % LINES_PER_FILE == 0:
+        if i % per_file == 0:
             if f:
                 f.close()
-            f = (out_dir / f"part-{i // LINES_PER_FILE:05d}.jsonl").open("wb")
+            f = (out_dir / f"part-{i // per_file:05d}.jsonl").open("wb")
         study = sources[i % len(sources)]
         study["protocolSection"]["identificationModule"]["nctId"] = _new_id(i)
         f.write(orjson.dumps(study) + b"\n")

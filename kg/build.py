@@ -173,17 +173,16 @@ def _work(payload: Payload) -> tuple[list[RecordOut], list[Problem]]:
     return recs, problems
 
 
-def split_json_lines(payload: Payload, problems: list[Problem], size: int | None = None) -> Iterator[Payload]:
-    """A plain JSON Lines file of studies bigger than ``size`` as parts, for workers to share and so that no
+def split_json_lines(payload: Payload, problems: list[Problem]) -> Iterator[Payload]:
+    """A plain JSON Lines file of studies bigger than PART_BYTES as parts, for workers to share and so that no
     process holds a whole file (the records come out in the same order, with the same line numbers); any other
     payload as it is."""
-    size = size or PART_BYTES
     path = payload.path
     if path is None or payload.part is not None:
         yield payload
         return
     try:
-        parts = _json_lines_parts(path, size)
+        parts = _json_lines_parts(path, PART_BYTES)
     except OSError as e:
         problems.append(Problem(payload.origin, None, None, f"cannot read: {e.strerror or e}", "skipped"))
         return

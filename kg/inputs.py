@@ -31,7 +31,7 @@ class Payload:
     origin: str
     text: str | None = None
     path: Path | None = None
-    part: FilePart | None = None  # only this part of the file (JSON Lines shared out between workers)
+    part: FilePart | None = None  # only this part of the file (a big JSON Lines file is read in parts)
 
     def read(self, problems: list[Problem]) -> tuple[str, bytes | None] | None:
         """The text, and for a file read here the UTF-8 bytes it decoded from cleanly (without a BOM), so a
