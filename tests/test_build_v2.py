@@ -46,6 +46,58 @@ def test_website_array(tmp_path: Path, two_records: list[dict]) -> None:
     assert _nct_ids(tmp_path / "g.nt") == {"NCT00458770", "NCT01151631"}
 
 
+def _array_text(records: list[dict]) -> str:
+    return json.dumps(records, ensure_ascii=False)
+
+
+def _build_both_ways(tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[bytes, list, int]:
+    """A ctg-studies.json array built element by element and, for comparison, parsed whole."""
+    import kg.sources.ctgov_v2 as v2
+
+    src = tmp_path / "ctg-studies.json"
+    src.write_text(text, encoding="utf-8")
+    report = build([src], tmp_path / "pieces.nq")
+    with monkeypatch.context() as m:
+        m.setattr(v2, "_array_studies", lambda doc: iter([v2._NOT_CUT]))
+        whole = build([src], tmp_path / "whole.nq")
+    assert (tmp_path / "pieces.nq").read_bytes() == (tmp_path / "whole.nq").read_bytes()
+    assert report.problems == whole.problems
+    return (tmp_path / "pieces.nq").read_bytes(), report.problems, report.records_built
+
+
+def test_website_array_is_read_an_element_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A big ctg-studies.json download is never all in memory as Python objects: its elements are cut where a
+    # study object opens and parsed one by one, with the same graph and problems as the array parsed whole,
+    # even when a text holds what looks like a study's start, or a nested list of objects holds the key.
+    from kg.sources.ctgov_v2 import _NOT_CUT, _array_studies
+
+    records = [json.loads(p.read_text()) for p in sorted(STUDIES.glob("*.json"))]
+    records[1]["protocolSection"]["identificationModule"]["briefTitle"] = 'x},{"protocolSection": {"y": 1}} z'
+    text = _array_text(records)
+    assert _NOT_CUT not in list(_array_studies(text)) and len(list(_array_studies(text.encode()))) == len(records)
+    _, _, built = _build_both_ways(tmp_path, "\n " + text.replace('},{"protocolSection"', '},\n {"protocolSection"'),
+                                   monkeypatch)
+    assert built == len(records)
+    records[2]["derivedSection"] = {"odd": [{"protocolSection": 1}, {"protocolSection": 2}]}  # cut wrongly there
+    assert list(_array_studies(_array_text(records)))[-1] is _NOT_CUT
+    _, _, built = _build_both_ways(tmp_path, _array_text(records), monkeypatch)
+    assert built == len(records)
+
+
+def test_a_broken_element_of_an_array_costs_the_rest_not_the_studies_before_it(tmp_path: Path) -> None:
+    # Parsed whole, a broken array was one "invalid JSON" problem and no study; element by element, the studies
+    # before the broken one are built.
+    records = [json.loads(p.read_text()) for p in sorted(STUDIES.glob("*.json"))[:4]]
+    text = _array_text(records)
+    cut = [i for i in range(len(text)) if text.startswith('{"protocolSection"', i)][2]
+    src = tmp_path / "ctg-studies.json"
+    src.write_text(text[:cut + 20] + text[cut + 40:], encoding="utf-8")
+    report = build([src], tmp_path / "g.nt")
+    assert report.records_built == 2
+    skipped = [p.message.split(":")[0] for p in report.problems if p.severity == "skipped"]
+    assert skipped == ["invalid or truncated JSON"]
+
+
 def test_api_search_page(tmp_path: Path) -> None:
     page = DATA / "ctgov_v2" / "api_pages" / "aact__NCT03281889.json"
     expected = {s["protocolSection"]["identificationModule"]["nctId"] for s in json.loads(page.read_text())["studies"]}

@@ -132,19 +132,82 @@ def iter_study_objects(text: str, origin: str, problems: list[Problem], raw: byt
     if _is_json_lines(text):
         yield from _iter_json_lines(raw if raw is not None else text, origin, problems)
         return
+    done = 0  # elements of an array given one at a time (the website's ctg-studies.json), before any failed
+    if first and text[first.start()] == "[":
+        for item in _array_studies(raw if raw is not None else text):
+            if item is _NOT_CUT:
+                break  # parsed whole below, from the element it stopped at
+            yield f"{origin}[{done}]", item
+            done += 1
+        else:
+            return
     try:
         data = orjson.loads(text)
     except orjson.JSONDecodeError as e:
         problems.append(Problem(origin, None, None, f"invalid or truncated JSON: {e}", "skipped"))
         return
     if isinstance(data, list):
-        for i, item in enumerate(data):
+        for i, item in enumerate(data[done:], start=done):
             yield f"{origin}[{i}]", item
     elif isinstance(data, dict) and isinstance(data.get("studies"), list):
         for i, item in enumerate(data["studies"]):
             yield f"{origin}#studies[{i}]", item
     else:
         yield origin, data
+
+
+_NOT_CUT = object()
+
+
+def _array_studies(doc: str | bytes) -> Iterator[Any]:
+    """The elements of a JSON array of studies parsed one at a time, so that a big download is never all in
+    memory as Python objects; ``_NOT_CUT`` (and no more) where the array cannot be read that way.
+
+    An element starts at the ``{`` that opens a "protocolSection" key (a v2 record's first key) right after the
+    array's ``[`` or a ``,``. Such a key cannot be inside a string, whose quotes are escaped; if an element does
+    not parse on its own, the cut was not an element's end (or the element is broken): the caller parses the
+    whole text from there, as it does any other JSON."""
+    text = isinstance(doc, str)
+    key = '"protocolSection"' if text else b'"protocolSection"'
+    space = (" ", "\t", "\r", "\n") if text else (b" ", b"\t", b"\r", b"\n")
+
+    def before(i: int) -> int:  # the last character before i that is not white space (-1: none)
+        i -= 1
+        while i >= 0 and doc[i:i + 1] in space:
+            i -= 1
+        return i
+
+    def char(i: int) -> str:
+        c = doc[i:i + 1]
+        return c if isinstance(c, str) else c.decode("latin-1")
+
+    lead = 0
+    while doc[lead:lead + 1] in space:
+        lead += 1
+    at = doc.find(key)
+    opening = before(at) if at != -1 else -1
+    if opening == -1 or char(opening) != "{" or before(opening) != lead:  # lead: the array's "["
+        yield _NOT_CUT
+        return
+    starts, at = [opening], doc.find(key, at + 1)
+    while at != -1:
+        if char(at - 1) != "\\":  # an escaped quote: inside a string
+            brace = before(at)
+            if char(brace) != "{" or char(before(brace)) != ",":
+                yield _NOT_CUT  # "protocolSection" elsewhere than first in an element
+                return
+            starts.append(brace)
+        at = doc.find(key, at + 1)
+    end = before(len(doc))
+    if char(end) != "]":
+        yield _NOT_CUT
+        return
+    for start, stop in zip(starts, [before(s) for s in starts[1:]] + [end], strict=True):
+        try:
+            yield orjson.loads(doc[start:stop])
+        except orjson.JSONDecodeError:
+            yield _NOT_CUT
+            return
 
 
 def _is_json_lines(text: str) -> bool:
