@@ -85,8 +85,8 @@ def test_website_array_is_read_an_element_at_a_time(tmp_path: Path, monkeypatch:
 
 
 def test_a_broken_element_of_an_array_costs_the_rest_not_the_studies_before_it(tmp_path: Path) -> None:
-    # Parsed whole, a broken array was one "invalid JSON" problem and no study; element by element, the studies
-    # before the broken one are built.
+    # Parsed whole, a broken or truncated array was one "invalid JSON" problem and no study; element by element,
+    # the studies before the broken one are built, and the problem says from which element on.
     records = [json.loads(p.read_text()) for p in sorted(STUDIES.glob("*.json"))[:4]]
     text = _array_text(records)
     cut = [i for i in range(len(text)) if text.startswith('{"protocolSection"', i)][2]
@@ -95,7 +95,10 @@ def test_a_broken_element_of_an_array_costs_the_rest_not_the_studies_before_it(t
     report = build([src], tmp_path / "g.nt")
     assert report.records_built == 2
     skipped = [p.message.split(":")[0] for p in report.problems if p.severity == "skipped"]
-    assert skipped == ["invalid or truncated JSON"]
+    assert skipped == ["invalid or truncated JSON from element 2 on (the 2 before it were read)"]
+    src.write_text(text[:cut + 20], encoding="utf-8")  # a download cut short
+    report = build([src], tmp_path / "g.nt")
+    assert report.records_built == 2 and report.skipped == 1
 
 
 def test_api_search_page(tmp_path: Path) -> None:

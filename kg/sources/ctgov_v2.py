@@ -136,7 +136,7 @@ def iter_study_objects(text: str, origin: str, problems: list[Problem], raw: byt
     if first and text[first.start()] == "[":
         for item in _array_studies(raw if raw is not None else text):
             if item is _NOT_CUT:
-                break  # parsed whole below, from the element it stopped at
+                break  # parsed whole below: data[done:] are the elements not given yet
             yield f"{origin}[{done}]", item
             done += 1
         else:
@@ -144,7 +144,8 @@ def iter_study_objects(text: str, origin: str, problems: list[Problem], raw: byt
     try:
         data = orjson.loads(text)
     except orjson.JSONDecodeError as e:
-        problems.append(Problem(origin, None, None, f"invalid or truncated JSON: {e}", "skipped"))
+        where = f" from element {done} on (the {done} before it were read)" if done else ""
+        problems.append(Problem(origin, None, None, f"invalid or truncated JSON{where}: {e}", "skipped"))
         return
     if isinstance(data, list):
         for i, item in enumerate(data[done:], start=done):
@@ -164,12 +165,13 @@ def _array_studies(doc: str | bytes) -> Iterator[Any]:
     memory as Python objects; ``_NOT_CUT`` (and no more) where the array cannot be read that way.
 
     An element starts at the ``{`` that opens a "protocolSection" key (a v2 record's first key) right after the
-    array's ``[`` or a ``,``. Such a key cannot be inside a string, whose quotes are escaped; if an element does
-    not parse on its own, the cut was not an element's end (or the element is broken): the caller parses the
-    whole text from there, as it does any other JSON."""
-    text = isinstance(doc, str)
-    key = '"protocolSection"' if text else b'"protocolSection"'
-    space = (" ", "\t", "\r", "\n") if text else (b" ", b"\t", b"\r", b"\n")
+    array's ``[`` or a ``,``, and ends at the ``,`` before the next one (the last at the closing ``]``). A cut in
+    the wrong place never parses: the piece before it would end inside a structure. So each piece that parses
+    is exactly one element, and at the first that does not, the caller parses the whole text from there.
+    (Skipping keys after a backslash, inside strings, only saves such fallbacks.)"""
+    is_str = isinstance(doc, str)
+    key = '"protocolSection"' if is_str else b'"protocolSection"'
+    space = (" ", "\t", "\r", "\n") if is_str else (b" ", b"\t", b"\r", b"\n")
 
     def before(i: int) -> int:  # the last character before i that is not white space (-1: none)
         i -= 1
@@ -199,14 +201,15 @@ def _array_studies(doc: str | bytes) -> Iterator[Any]:
             starts.append(brace)
         at = doc.find(key, at + 1)
     end = before(len(doc))
-    if char(end) != "]":
-        yield _NOT_CUT
-        return
-    for start, stop in zip(starts, [before(s) for s in starts[1:]] + [end], strict=True):
+    ends: list[int | None] = [before(s) for s in starts[1:]]
+    ends.append(end if char(end) == "]" else None)  # no closing "]": cut short, the whole parse says so
+    for start, stop in zip(starts, ends, strict=True):
         try:
-            yield orjson.loads(doc[start:stop])
+            item = orjson.loads(doc[start:stop]) if stop is not None else _NOT_CUT
         except orjson.JSONDecodeError:
-            yield _NOT_CUT
+            item = _NOT_CUT
+        yield item
+        if item is _NOT_CUT:
             return
 
 
