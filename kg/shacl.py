@@ -242,9 +242,6 @@ class _Record:
             self._classes = direct
         return self._classes
 
-    def is_instance(self, node: Any, cls: Any) -> bool:
-        return node in self.classes().get(cls, _NONE)
-
 
 # A path is ("p", predicate), ("^", predicate) or ("|", (path, ...)).
 PathSpec = tuple[str, Any]
@@ -309,7 +306,10 @@ class CompiledShapes:
         groups: dict[tuple[tuple[str, Any], ...], list[_Shape]] = {}
         for shape in self.shapes:
             groups.setdefault(shape.targets, []).append(shape)
-        self._by_target = list(groups.items())  # focus nodes found once per target, not once per shape
+        # focus nodes found once per target, not once per shape; per shape what check() asks first: does
+        # the node have the predicate of an optional value, does it surely pass
+        self._by_target = [(targets, [(s.optional_predicate, self._pass_test(s), s) for s in shapes])
+                           for targets, shapes in groups.items()]
 
     # ---------------------------------------------------------------- compiling
     def _one(self, node: Any, p: Any) -> Any:
@@ -418,8 +418,13 @@ class CompiledShapes:
         if (pattern := one(_R.pattern)) is not None:
             flags = str(one(_R.flags) or "").lower()
             rx = re.compile(str(pattern), (re.I if "i" in flags else 0) | (re.M if "m" in flags else 0))
-            checks.append(("PatternConstraintComponent",
-                           lambda v, _r: not isinstance(v, ox.BlankNode) and rx.search(self.text(v)) is not None))
+            text = self.text
+
+            def pattern_ok(v: Any, _r: _Record) -> bool:
+                if type(v) is ox.NamedNode:  # most values: the IRIs of node shapes
+                    return rx.search(v.value) is not None
+                return not isinstance(v, ox.BlankNode) and rx.search(text(v)) is not None
+            checks.append(("PatternConstraintComponent", pattern_ok))
         if (n := one(_R.minLength)) is not None:
             least = int(n)
             checks.append(("MinLengthConstraintComponent", lambda v, _r: least == 0 or (
@@ -434,7 +439,7 @@ class CompiledShapes:
         if (cls := one(_R["class"])) is not None:
             c = self._term(cls)
             checks.append(("ClassConstraintComponent",
-                           lambda v, r: not isinstance(v, ox.Literal) and r.is_instance(v, c)))
+                           lambda v, r: not isinstance(v, ox.Literal) and v in r.classes().get(c, _NONE)))
         for param, (component, test) in _RANGES.items():
             if (bound := one(param)) is not None:
                 checks.append((component, self._range_check(bound, test)))
@@ -557,6 +562,41 @@ class CompiledShapes:
                 passed.update(v for v in values if v not in failed)
         return found
 
+    def _pass_test(self, shape: _Shape) -> Callable[[Any, dict[Any, set[Any]], _Record], bool]:
+        """A quick test that ``focus`` conforms to ``shape``: the same answer as ``not _failures(...)``,
+        without what _failures needs only to describe a failure. Shapes with a value cache, nested shapes or
+        a path of several predicates are left to _failures."""
+        failures = self._failures
+        if shape.nested or shape.passed is not None or shape.any_of is not None or (
+                shape.path is not None and shape.predicate is None):
+            return lambda f, d, r: not failures(shape, f, r, d)
+        least, most, predicate = shape.min_count, shape.max_count, shape.predicate
+        test = self._all_of([ok for _, ok in shape.checks])
+        if predicate is None:  # a node shape: its one value is the focus node
+            return lambda f, _d, r: least <= 1 <= most and test(f, r)
+
+        def passes(_f: Any, d: dict[Any, set[Any]], r: _Record) -> bool:
+            values = d.get(predicate, _NONE)
+            if not least <= len(values) <= most:
+                return False
+            for v in values:
+                if not test(v, r):
+                    return False
+            return True
+        return passes
+
+    def _all_of(self, tests: list[Callable[[Any, _Record], bool]]) -> Callable[[Any, _Record], bool]:
+        """One test for a value that passes all ``tests``, with the common pairs made one function."""
+        if not tests:
+            return lambda _v, _r: True
+        if len(tests) == 1:
+            return tests[0]
+        first, *rest = tests
+        if len(rest) == 1:
+            second = rest[0]
+            return lambda v, r: first(v, r) and second(v, r)
+        return lambda v, r: all(ok(v, r) for ok in tests)
+
     def _conforms(self, shape: _Shape, focus: Any, rec: _Record) -> bool:
         return shape.deactivated or not self._failures(shape, focus, rec)
 
@@ -580,14 +620,15 @@ class CompiledShapes:
         wanted = set(only)
         out = []
         failures, index = self._failures, rec.out
-        for targets, shapes in self._by_target:
-            if wanted:
-                shapes = [shape for shape in shapes if shape.iri in wanted]
+        for targets, tests in self._by_target:
+            tests = [t for t in tests if t[2].iri in wanted] if wanted else tests
             for f in self._focus(targets, rec):
                 d = index.get(f, _NO_INDEX)
-                for shape in shapes:
-                    if shape.optional_predicate is not None and shape.optional_predicate not in d:
+                for optional, passes, shape in tests:
+                    if optional is not None and optional not in d:
                         continue  # no value, none required: nothing to check (most shapes, most nodes)
+                    if passes(f, d, rec):
+                        continue
                     for component, value in failures(shape, f, rec, d):
                         out.append(self._result(shape, f, value, component, record.label, rec))
         self._terms.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph
 
@@ -45,3 +46,23 @@ def select(store: pyoxigraph.Store, query: str) -> list[tuple[str, ...]]:
 
 def triples(store: pyoxigraph.Store) -> set[tuple[str, str, str]]:
     return {(str(q.subject), str(q.predicate), str(q.object)) for q in store}
+
+
+def assert_pass_tests_agree(record: Any) -> int:
+    """The compiled checker's quick pass test of each shape gives, on every focus node of ``record`` (a
+    kg.shacl.RecordTriples), the answer of the full check: passes exactly when the full check finds nothing.
+    Returns how many (shape, focus) pairs were compared."""
+    from kg.shacl import _NO_INDEX, _Record
+    from kg.validate import load_shapes
+
+    compiled = load_shapes().compiled
+    rec = _Record(record.triples)
+    compared = 0
+    for targets, tests in compiled._by_target:
+        for focus in compiled._focus(targets, rec):
+            d = rec.out.get(focus, _NO_INDEX)
+            for _, passes, shape in tests:
+                full = compiled._failures(shape, focus, rec, d)
+                assert passes(focus, d, rec) == (not full), (shape.iri, focus, full)
+                compared += 1
+    return compared

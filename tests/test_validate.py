@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from kg.build import BuildOptions, build
 from kg.cli import main
+from tests.helpers import assert_pass_tests_agree
 from kg.validate import (
     RecordTriples,
     RecordValidator,
@@ -229,6 +230,7 @@ def results(found: list[Violation]) -> list[tuple[str, ...]]:
 
 
 def assert_engines_agree(record: RecordTriples) -> list[Violation]:
+    assert_pass_tests_agree(record)
     compiled = validate_records([record]).violations
     assert results(compiled) == results(validate_records([record], engine="pyshacl").violations)
     return compiled
@@ -326,6 +328,22 @@ def test_values_that_passed_are_remembered_only_where_the_value_alone_decides() 
         assert {(v.constraint, v.value) for v in found} == {("MaxCountConstraintComponent", None),
                                                              ("MaxInclusiveConstraintComponent", "95.5")}
     assert ox.Literal("45.5", datatype=ox.NamedNode(XSD + "decimal")) in shapes["Site-latitude"].passed
+
+
+def test_quick_pass_tests_leave_every_failure_to_the_full_check() -> None:
+    """The checker asks each shape a quick yes/no first and runs the full check only on a no: a value too many,
+    a value missing, a wrong class and a node IRI of the wrong form must each still be reported."""
+    study, site = f"<{TRIAL}>", f"<{PART}site/1>"
+    record = nt_record(f"{study} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{TKG}ClinicalStudy> .\n"
+                       f'{study} <https://schema.org/name> "a" .\n{study} <https://schema.org/name> "b" .\n'
+                       f"{site} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{TKG}Site> .\n"
+                       f"{study} <https://schema.org/location> {site} .\n"
+                       f"<https://example.org/x> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{TKG}Site> .\n")
+    assert assert_pass_tests_agree(record) > 10
+    found = {(v.shape_name, v.constraint) for v in assert_engines_agree(record)}
+    assert {("ClinicalStudy-name", "MaxCountConstraintComponent"),
+            ("ClinicalStudy-overallStatus", "MinCountConstraintComponent")} <= found
+    assert any(shape.startswith("Site") and c == "PatternConstraintComponent" for shape, c in found)
 
 
 # Terms a mutation puts in place of an object: odd literals, a code from no list, IRIs of other kinds.
