@@ -35,6 +35,7 @@ from typing import IO, NamedTuple
 
 import platformdirs
 
+from kg.files import publish
 from kg.gcpolicy import gc_paused
 from kg.rdfterms import unescape_literal
 
@@ -63,7 +64,6 @@ _LONG_DIGITS = 9
 _PAD = "000"
 _SURELY_PADDED = "000000"  # no real 9-digit UI starts with six zeros
 _MAX_PHRASE_TOKENS = 40
-_FILE_MODE = 0o644
 
 _DESCRIPTOR_CLASSES = {
     MESHV + c
@@ -478,8 +478,7 @@ def write_index_file(
             with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as gz:
                 with io.TextIOWrapper(gz, encoding="utf-8", newline="\n") as text:
                     write_index(text, records, version, mesh_year, source)
-        os.chmod(tmp, _FILE_MODE)  # mkstemp makes it owner-only
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -23,6 +23,7 @@ from typing import IO, BinaryIO
 
 import pyoxigraph
 
+from kg.files import publish
 from kg.vocab import NAMESPACES
 
 FORMATS = {".nt": "nt", ".nq": "nq", ".ttl": "ttl", ".trig": "trig"}
@@ -176,7 +177,7 @@ class Spool:
     def become(self, path: str) -> None:
         """Move the spool's own file to ``path`` (same file system): the N-Triples output without a copy."""
         self._file.close()
-        os.replace(self.path, path)
+        publish(self.path, path)
         self.files = []
 
     def close(self) -> None:
@@ -223,7 +224,7 @@ def write_spool(spool: Spool, output: str, keep: set[int] | None = None, consume
                     out.write(_quad_lines(spool, chunk, data) if fmt == "nq" else data)
             else:
                 _write_turtle_family(spool, keep, fmt, out)
-        os.replace(tmp, output)  # atomic: a reader never sees a half-written graph
+        publish(tmp, output)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -15,6 +15,7 @@ FORBIDDEN = {
     "kg.report": ["kg."],
     "kg.codes": ["kg."],
     "kg.rdfterms": ["kg."],
+    "kg.files": ["kg."],
     "kg.identity": ["kg.sources", "kg.mapping", "kg.sinks", "kg.build", "kg.cli", "kg.fetch"],
     "kg.sources": ["kg.mapping", "kg.sinks", "kg.build", "kg.cli", "kg.fetch", "kg.vocab"],
     "kg.mapping": ["kg.sources", "kg.sinks", "kg.build", "kg.cli", "kg.inputs", "kg.fetch"],

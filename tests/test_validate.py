@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from kg.build import BuildOptions, build
 from kg.cli import main
-from tests.helpers import assert_pass_tests_agree
 from kg.validate import (
     RecordTriples,
     RecordValidator,
@@ -29,6 +28,7 @@ from kg.validate import (
     validate_records,
     validate_store,
 )
+from tests.helpers import assert_pass_tests_agree
 
 SHAPE_CASES = Path(__file__).parent / "data" / "shapes"
 TITLE = "<https://schema.org/name>"

@@ -34,6 +34,7 @@ from kg.fetch.http import (
     ServiceClient,
     expect_json,
 )
+from kg.files import publish
 
 BASE_URL_ENV = "KG_CTGOV_API"
 DEFAULT_BASE_URL = "https://clinicaltrials.gov/api/v2"
@@ -399,7 +400,7 @@ def write_study(out_dir: Path, study: dict[str, Any]) -> str:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
+        publish(tmp_name, target)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
