@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import make_v2_corpus, make_xml_corpus  # noqa: E402
+from results import write_results  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 KG = [sys.executable, "-m", "kg.cli"]
@@ -101,7 +102,7 @@ def main() -> None:
         lines.append(f"| {name} | {r['records']:,} | {r['jobs']} | {r['seconds']:.1f} | {r['records_s']:,.0f} | "
                      f"{r['triples']:,} | {r['triples_s']:,.0f} | {r['peak_rss_mib']:,.0f} | {r['cpu_s']:.1f} | "
                      f"{r['load']} |")
-    (HERE / ("RESULTS-build-quick.md" if args.quick else "RESULTS-build.md")).write_text("\n".join(lines) + "\n")
+    write_results(HERE / ("RESULTS-build-quick.md" if args.quick else "RESULTS-build.md"), "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -24,6 +24,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from results import write_results  # noqa: E402
+
 DEFAULT_CORPUS = Path("/work/shared/data/ctgov_v2/studies")
 DEFAULT_WORK = Path(tempfile.gettempdir()) / "trialkg-bench-queries"
 RECORDS_PER_FILE = 500  # JSON Lines files of this many studies, so the build can spread them over workers
@@ -154,22 +157,7 @@ NOTES = """
   that took the names from a sub-select of every `skos:altLabel` (people's too) took 5.3 s at 100,000
   trials (726 ms without names before).
 """
-KEPT_FROM = "\n## "  # sections written by hand after the notes survive a re-run
-
-
-def _hand_written(path: Path) -> str:
-    """The sections after the generated notes in an existing results file (a record of past changes)."""
-    if not path.exists():
-        return ""
-    text = path.read_text(encoding="utf-8")
-    notes = text.find(NOTES.strip())
-    if notes < 0:
-        return ""
-    after = text.find(KEPT_FROM, notes + len(NOTES.strip()))
-    return text[after:] if after >= 0 else ""
-
-
-def write_results(path: Path, results: dict[int, list[tuple[str, str, float, float, int, float]]],
+def write_query_results(path: Path, results: dict[int, list[tuple[str, str, float, float, int, float]]],
                   runs: int) -> None:
     sizes = sorted(results)
     lines = [
@@ -197,8 +185,7 @@ def write_results(path: Path, results: dict[int, list[tuple[str, str, float, flo
         met = "met" if largest[2] < TARGET_MS[kind] else ("met on CPU only" if largest[3] < TARGET_MS[kind]
                                                           else "**missed**")
         lines.append(f"| {name} | {kind} | " + " | ".join(cells) + f" | {met} at {sizes[-1]:,} |")
-    kept = _hand_written(path)
-    path.write_text("\n".join(lines) + "\n" + NOTES + kept, encoding="utf-8")
+    write_results(path, "\n".join(lines) + "\n" + NOTES)
 
 
 def main() -> None:
@@ -220,7 +207,7 @@ def main() -> None:
         print(f"{n} trials:", file=sys.stderr)
         results[n] = time_queries(store, args.runs)
     if results:
-        write_results(args.output, results, args.runs)
+        write_query_results(args.output, results, args.runs)
         print(f"wrote {args.output}", file=sys.stderr)
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import make_v2_corpus  # noqa: E402
+from results import write_results  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 KG = [sys.executable, "-m", "kg.cli"]
@@ -138,7 +139,7 @@ def main() -> None:
         lines.append(f"| {n:,} | {engine} | {b_cpu:.1f} | {b_wall:.1f} | {v_cpu:.1f} | {v_wall:.1f} | "
                      f"{n / v_cpu:.0f} | {v_cpu / b_cpu:.2f}x | {v_rss:.0f} | {graphs:,} | {failed:,} | {results:,} "
                      f"| {during} |")
-    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_results(args.out, "\n".join(lines) + "\n")
     print(f"wrote {args.out}")
 
 
