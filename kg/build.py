@@ -227,7 +227,8 @@ def iter_records(
         yield from recs
     input_problems: list[Problem] = []
     # Big JSON Lines files in parts: workers share them, and one process never holds a whole file.
-    payloads = (part for payload in iter_payloads(paths, input_problems)
+    payloads = (part for payload in iter_payloads(paths, input_problems, ctgov_v2.starts_json_lines, PART_BYTES,
+                                                  SNIFF_BYTES)
                 for part in split_json_lines(payload, input_problems))
     jobs = options.jobs if options.jobs > 0 else (os.cpu_count() or 1)
     if jobs == 1:

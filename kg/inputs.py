@@ -1,7 +1,8 @@
 """Input files: walk paths and open containers (folders, zip, gzip) into (origin, text) payloads.
 
 Containers are recognised by their magic bytes, never by file name. Each payload names where it came
-from (``file``, ``archive.zip!member``) so every problem can say which file and member it was.
+from (``file``, ``archive.zip!member``) so every problem can say which file and member it was. A gzip file
+of JSON Lines is decompressed as a stream into parts cut at line breaks, so no process holds all of it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import gzip
 import io
 import os
 import zipfile
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,18 +34,22 @@ class Payload:
     text: str | None = None
     path: Path | None = None
     part: FilePart | None = None  # only this part of the file (a big JSON Lines file is read in parts)
+    data: bytes | None = None  # the part's bytes, when they were decompressed here (a gzip file of JSON Lines)
 
     def read(self, problems: list[Problem]) -> tuple[str, bytes | None] | None:
-        """The text, and for a file read here the UTF-8 bytes it decoded from cleanly (without a BOM), so a
+        """The text, and for bytes decoded here the UTF-8 bytes it decoded from cleanly (without a BOM), so a
         parser that takes bytes need not encode the text again; None when the file cannot be read."""
         if self.text is not None:
             return self.text, None
-        assert self.path is not None
         part = self.part
         try:
-            if part is None:
+            if self.data is not None:
+                data = self.data
+            elif part is None:
+                assert self.path is not None
                 data = self.path.read_bytes()
             else:
+                assert self.path is not None
                 with self.path.open("rb") as f:
                     f.seek(part.start)
                     data = f.read(part.end - part.start)
@@ -100,7 +106,11 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
             yield path
 
 
-def iter_payloads(paths: Iterable[str | Path], problems: list[Problem]) -> Iterator[Payload]:
+def iter_payloads(paths: Iterable[str | Path], problems: list[Problem],
+                  json_lines: Callable[[bytes], bool] | None = None, part_bytes: int = 4 << 20,
+                  sniff_bytes: int = 1 << 20) -> Iterator[Payload]:
+    """The payloads under ``paths``. A gzip file whose content is over ``part_bytes`` and whose first
+    ``sniff_bytes`` ``json_lines`` accepts is given in parts of about ``part_bytes`` (see gzip_line_parts)."""
     for path in iter_files(paths):
         try:
             with path.open("rb") as f:
@@ -112,11 +122,54 @@ def iter_payloads(paths: Iterable[str | Path], problems: list[Problem]) -> Itera
             if not magic.startswith(_GZIP_MAGIC):
                 yield Payload(str(path), path=path)
                 continue
-            data = path.read_bytes()
         except OSError as e:
             problems.append(Problem(str(path), None, None, f"cannot read: {e.strerror or e}", "skipped"))
             continue
-        yield from _open(str(path), data, problems, 0)
+        yield from _open_gzip_file(path, problems, json_lines, part_bytes, sniff_bytes)
+
+
+def _open_gzip_file(path: Path, problems: list[Problem], json_lines: Callable[[bytes], bool] | None,
+                    part_bytes: int, sniff_bytes: int) -> Iterator[Payload]:
+    """A gzip file read as a stream: JSON Lines (as ``json_lines`` tells from its start) in parts; anything
+    else, or content under ``part_bytes``, whole as before (it may be an array, a zip ...)."""
+    origin = str(path)
+    lines_read = 0
+    try:
+        with gzip.open(path, "rb") as f:
+            head = f.read(part_bytes + 1)
+            if len(head) <= part_bytes or json_lines is None or not json_lines(head[:sniff_bytes]):
+                yield from _open(origin + "!gunzip", head + f.read(), problems, 1)
+                return
+            for part in gzip_line_parts(origin + "!gunzip", head, f, part_bytes):
+                yield part
+                lines_read += (part.data or b"").count(b"\n")
+    except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
+        read = f" (its first {lines_read:,} lines were read)" if lines_read else ""
+        problems.append(Problem(origin, None, None, f"broken gzip file: {e}{read}", "skipped"))
+
+
+def gzip_line_parts(origin: str, head: bytes, stream: io.BufferedIOBase | gzip.GzipFile, size: int
+                    ) -> Iterator[Payload]:
+    """``head`` and the rest of ``stream`` as payloads of over ``size`` bytes (up to about twice that, more for a
+    longer line), each ending at a line break (the last at the end of the stream), with their offsets and first
+    line numbers."""
+    pending = bytearray(head)
+    start, first, done = 0, 1, False
+    while pending or not done:
+        cut = pending.rfind(b"\n") + 1 if len(pending) > size else 0
+        while not cut and not done:  # a part ends at a line break: read on until one is past ``size``
+            block = stream.read(size)
+            if not block:
+                done = True
+            pending += block
+            cut = pending.rfind(b"\n") + 1 if len(pending) > size else 0
+        if not cut:
+            cut = len(pending)
+        data = bytes(pending[:cut])
+        del pending[:cut]
+        yield Payload(origin, part=FilePart(start, start + cut, first), data=data)
+        start += cut
+        first += data.count(b"\n")
 
 
 def _open(origin: str, data: bytes, problems: list[Problem], depth: int) -> Iterator[Payload]:

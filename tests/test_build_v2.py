@@ -217,6 +217,67 @@ def test_a_big_json_lines_file_is_built_in_parts(tmp_path: Path, monkeypatch: py
     assert parts.records_built == len(list(STUDIES.glob("*.json")))
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_big_gzip_of_json_lines_is_built_in_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int) -> None:
+    # A gzip file of JSON Lines is decompressed as a stream into parts (no process holds it all): the same
+    # graph bytes and problems, lines named as in the whole content, as reading it whole.
+    import kg.build
+
+    first = json.loads((STUDIES / "NCT00458770.json").read_text())
+    plain = _all_studies_as_json_lines(tmp_path / "all.jsonl", {
+        6: json.dumps(first), 9: "\ufeff" + json.dumps(first), 13: '{"protocolSection": {broken'})
+    src = tmp_path / "in" / "all.jsonl.gz"
+    src.parent.mkdir()
+    src.write_bytes(gzip.compress(plain.read_bytes(), mtime=0))
+    whole = build([src], tmp_path / "whole.nq")
+    monkeypatch.setattr(kg.build, "PART_BYTES", 50_000)
+    payloads = list(kg.inputs.iter_payloads([src], [], kg.build.ctgov_v2.starts_json_lines, 50_000))
+    longest = max(len(line) for line in plain.read_bytes().splitlines(keepends=True))
+    assert len(payloads) > 5 and all(p.data is not None and len(p.data) <= 50_000 + longest for p in payloads)
+    parts = build([src], tmp_path / "parts.nq", options=BuildOptions(jobs=jobs))
+    assert (tmp_path / "parts.nq").read_bytes() == (tmp_path / "whole.nq").read_bytes()
+    assert parts.problems == whole.problems
+    assert [p.file for p in parts.problems if p.severity == "skipped"] == [f"{src}!gunzip:9", f"{src}!gunzip:13"]
+    assert parts.records_built == len(list(STUDIES.glob("*.json")))
+
+
+def test_a_truncated_gzip_of_json_lines_keeps_the_parts_before_the_break(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import kg.build
+
+    plain = _all_studies_as_json_lines(tmp_path / "all.jsonl")
+    src = tmp_path / "cut.jsonl.gz"
+    packed = gzip.compress(plain.read_bytes(), mtime=0)
+    src.write_bytes(packed[: len(packed) * 2 // 3])  # a download cut short
+    whole = build([src], tmp_path / "whole.nt")
+    assert whole.records_built == 0 and [p.message.split(":")[0] for p in whole.problems] == ["broken gzip file"]
+    monkeypatch.setattr(kg.build, "PART_BYTES", 50_000)
+    parts = build([src], tmp_path / "parts.nt")
+    [broken] = [p for p in parts.problems if p.message.startswith("broken gzip file")]
+    assert broken.file == str(src) and broken.severity == "skipped"
+    lines = int(broken.message.split("its first ")[1].split(" lines")[0].replace(",", ""))
+    assert 0 < parts.records_built == lines < len(list(STUDIES.glob("*.json")))
+
+
+@pytest.mark.parametrize("size", [1, 50_000, 10**9])
+def test_gzip_line_parts_cut_after_line_breaks_and_number_the_lines(tmp_path: Path, size: int) -> None:
+    import io
+
+    from kg.inputs import gzip_line_parts
+
+    data = _all_studies_as_json_lines(tmp_path / "all.jsonl").read_bytes().rstrip(b"\n")  # no final line break
+    stream = io.BytesIO(data)
+    parts = list(gzip_line_parts("x", stream.read(size + 1), stream, size))
+    assert b"".join(p.data or b"" for p in parts) == data
+    assert [p.part.start for p in parts] == [sum(len(q.data or b"") for q in parts[:i]) for i in range(len(parts))]
+    assert all((p.data or b"").endswith(b"\n") for p in parts[:-1])
+    assert [p.part.first_line for p in parts] == [1 + data.count(b"\n", 0, p.part.start) for p in parts]
+    if size == 1:
+        assert len(parts) == data.count(b"\n") + 1  # a part per line
+    if size >= len(data):
+        assert len(parts) == 1
+
+
 def test_one_process_hands_on_each_record_as_it_is_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A file's records are spooled one by one, not mapped all first: that would hold a whole file's graph.
     import kg.build
