@@ -1,17 +1,35 @@
 """Writing a bench/RESULTS-*.md file: the benchmark's generated text, then the hand-written sections of the
-file it replaces (those whose ``## `` heading the generated text does not have), so a re-run keeps the
-reading and history written below the tables. Update those sections by hand after a re-run."""
+file it replaces (those whose ``## `` heading the generated text does not have and the benchmark never
+generates), so a re-run keeps the reading and history written below the tables. Update those sections by
+hand after a re-run."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 from pathlib import Path
 
 
-def write_results(path: Path, generated: str) -> None:
+def _sections(text: str) -> list[list[str]]:
+    """The text's ``## `` sections (the part before the first is left out); a line in a fenced code block
+    never starts one."""
+    sections: list[list[str]] = []
+    fenced = False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        if line.startswith("## ") and not fenced:
+            sections.append([])
+        if sections:
+            sections[-1].append(line)
+    return sections
+
+
+def write_results(path: Path, generated: str, generates: Iterable[str] = ()) -> None:
+    """Write ``generated`` to ``path`` and keep the old file's other sections; ``generates``: headings the
+    benchmark writes only on some runs (an old one is dropped, never kept as if written by hand)."""
     kept: list[str] = []
     if path.exists():
-        own = {line for line in generated.splitlines() if line.startswith("## ")}
-        sections = re.split(r"(?m)^(?=## )", path.read_text(encoding="utf-8"))[1:]
-        kept = [s.rstrip("\n") + "\n" for s in sections if s.splitlines()[0] not in own]
+        own = {s[0] for s in _sections(generated)} | set(generates)
+        kept = ["\n".join(s).rstrip("\n") + "\n" for s in _sections(path.read_text(encoding="utf-8"))
+                if s[0] not in own]
     path.write_text("\n".join([generated.rstrip("\n") + "\n", *kept]), encoding="utf-8")
