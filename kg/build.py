@@ -12,6 +12,7 @@ import gc
 import multiprocessing
 import os
 import sys
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,10 +246,19 @@ def iter_records(
     else:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         ctx = multiprocessing.get_context(method)
-        with ctx.Pool(jobs, initializer=_init_worker, initargs=(worker, spool_path)) as pool:
-            for recs, problems in pool.imap(_work, payloads, chunksize=PARALLEL_CHUNKSIZE):
-                report.extend(input_problems)
+        # The pool's feeder thread runs the payload generator ahead of the results: the input problems met before
+        # each payload are queued with it, so they are reported in the same place as with one process.
+        before: deque[list[Problem]] = deque()
+
+        def tasks() -> Iterator[Payload]:
+            for payload in payloads:
+                before.append(input_problems[:])
                 input_problems.clear()
+                yield payload
+
+        with ctx.Pool(jobs, initializer=_init_worker, initargs=(worker, spool_path)) as pool:
+            for recs, problems in pool.imap(_work, tasks(), chunksize=PARALLEL_CHUNKSIZE):
+                report.extend(before.popleft())
                 report.extend(problems)
                 yield from recs
     report.extend(input_problems)

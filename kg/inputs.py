@@ -22,6 +22,7 @@ from kg.report import Problem
 _ZIP_MAGIC = b"PK\x03\x04"
 _EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 _GZIP_MAGIC = b"\x1f\x8b"
+_GZIP_BLOCK = 1 << 16
 MAX_NESTING = 3  # a zip inside a gzip inside a zip is as deep as real downloads go
 
 
@@ -133,19 +134,40 @@ def _open_gzip_file(path: Path, problems: list[Problem], json_lines: Callable[[b
     """A gzip file read as a stream: JSON Lines (as ``json_lines`` tells from its start) in parts; anything
     else, or content under ``part_bytes``, whole as before (it may be an array, a zip ...)."""
     origin = str(path)
-    lines_read = 0
+    whole, content = True, b""
     try:
         with gzip.open(path, "rb") as f:
             head = f.read(part_bytes + 1)
-            if len(head) <= part_bytes or json_lines is None or not json_lines(head[:sniff_bytes]):
-                yield from _open(origin + "!gunzip", head + f.read(), problems, 1)
-                return
-            for part in gzip_line_parts(origin + "!gunzip", head, f, part_bytes):
+            whole = len(head) <= part_bytes or json_lines is None or not json_lines(head[:sniff_bytes])
+            if whole:
+                content = head + f.read()
+        if not whole:
+            # Checked whole before any part is built, as a whole read would be: a failed CRC or bad deflate data
+            # may have spoilt any part. Only a file cut short (EOFError) is read in parts, up to the cut.
+            _check_gzip(path)
+    except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
+        if whole or not isinstance(e, EOFError):
+            problems.append(Problem(origin, None, None, f"broken gzip file: {e}", "skipped"))
+            return
+    if whole:
+        yield from _open(origin + "!gunzip", content, problems, 1)
+        return
+    lines_read = 0
+    try:
+        with gzip.open(path, "rb") as f:
+            for part in gzip_line_parts(origin + "!gunzip", f.read(part_bytes + 1), f, part_bytes):
                 yield part
                 lines_read += (part.data or b"").count(b"\n")
-    except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
-        read = f" (its first {lines_read:,} lines were read)" if lines_read else ""
-        problems.append(Problem(origin, None, None, f"broken gzip file: {e}{read}", "skipped"))
+    except (OSError, EOFError, zlib.error) as e:
+        problems.append(Problem(origin, None, None, f"gzip file cut short ({e}): its first {lines_read:,} lines "
+                                "were read", "skipped"))
+
+
+def _check_gzip(path: Path) -> None:
+    """Decompress the whole file and drop the bytes: raises what reading it would."""
+    with gzip.open(path, "rb") as f:
+        while f.read(1 << 20):
+            pass
 
 
 def gzip_line_parts(origin: str, head: bytes, stream: io.BufferedIOBase | gzip.GzipFile, size: int
@@ -155,10 +177,14 @@ def gzip_line_parts(origin: str, head: bytes, stream: io.BufferedIOBase | gzip.G
     line numbers."""
     pending = bytearray(head)
     start, first, done = 0, 1, False
+    cut_short: EOFError | None = None
     while pending or not done:
         cut = pending.rfind(b"\n") + 1 if len(pending) > size else 0
         while not cut and not done:  # a part ends at a line break: read on until one is past ``size``
-            block = stream.read(size)
+            try:
+                block = stream.read(min(size, _GZIP_BLOCK))  # what a read that meets the end of a cut file loses
+            except EOFError as e:  # a file cut short: what came before is sound, up to its last (cut) line
+                block, cut_short = b"", e
             if not block:
                 done = True
             pending += block
@@ -170,6 +196,8 @@ def gzip_line_parts(origin: str, head: bytes, stream: io.BufferedIOBase | gzip.G
         yield Payload(origin, part=FilePart(start, start + cut, first), data=data)
         start += cut
         first += data.count(b"\n")
+    if cut_short is not None:
+        raise cut_short
 
 
 def _open(origin: str, data: bytes, problems: list[Problem], depth: int) -> Iterator[Payload]:
@@ -181,7 +209,7 @@ def _open(origin: str, data: bytes, problems: list[Problem], depth: int) -> Iter
     elif data.startswith(_GZIP_MAGIC):
         try:
             inner = gzip.decompress(data)
-        except (OSError, EOFError, gzip.BadGzipFile) as e:
+        except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
             problems.append(Problem(origin, None, None, f"broken gzip file: {e}", "skipped"))
             return
         yield from _open(origin + "!gunzip", inner, problems, depth + 1)

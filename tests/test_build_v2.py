@@ -241,22 +241,64 @@ def test_a_big_gzip_of_json_lines_is_built_in_parts(tmp_path: Path, monkeypatch:
     assert parts.records_built == len(list(STUDIES.glob("*.json")))
 
 
-def test_a_truncated_gzip_of_json_lines_keeps_the_parts_before_the_break(tmp_path: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def _truncated_gzip(plain: bytes, path: Path, keep: float) -> int:
+    """``plain`` gzipped and cut short at ``keep`` of its bytes; returns the number of whole lines that survive."""
+    import zlib
+
+    packed = gzip.compress(plain, mtime=0)[: int(len(gzip.compress(plain, mtime=0)) * keep)]
+    path.write_bytes(packed)
+    return zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(packed).count(b"\n")
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_gzip_of_json_lines_cut_short_keeps_every_line_before_the_cut(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch,
+                                                                       jobs: int) -> None:
     import kg.build
 
-    plain = _all_studies_as_json_lines(tmp_path / "all.jsonl")
+    plain = _all_studies_as_json_lines(tmp_path / "all.jsonl", {3: '{"protocolSection": {broken'}).read_bytes()
     src = tmp_path / "cut.jsonl.gz"
-    packed = gzip.compress(plain.read_bytes(), mtime=0)
-    src.write_bytes(packed[: len(packed) * 2 // 3])  # a download cut short
+    whole_lines = _truncated_gzip(plain, src, 2 / 3)  # a download cut short
     whole = build([src], tmp_path / "whole.nt")
     assert whole.records_built == 0 and [p.message.split(":")[0] for p in whole.problems] == ["broken gzip file"]
     monkeypatch.setattr(kg.build, "PART_BYTES", 50_000)
-    parts = build([src], tmp_path / "parts.nt")
-    [broken] = [p for p in parts.problems if p.message.startswith("broken gzip file")]
-    assert broken.file == str(src) and broken.severity == "skipped"
-    lines = int(broken.message.split("its first ")[1].split(" lines")[0].replace(",", ""))
-    assert 0 < parts.records_built == lines < len(list(STUDIES.glob("*.json")))
+    parts = build([src], tmp_path / "parts.nt", options=BuildOptions(jobs=jobs))
+    *lines, cut = [(p.file, p.message.split(" (")[0].split(":")[0]) for p in parts.problems
+                   if p.severity == "skipped"]
+    assert cut == (str(src), "gzip file cut short")
+    assert f"its first {whole_lines:,} lines were read" in parts.problems[-1].message
+    assert lines == [(f"{src}!gunzip:3", "invalid JSON line"), (f"{src}!gunzip:{whole_lines + 1}", "invalid JSON line")]
+    assert parts.records_built == whole_lines - 1  # every whole line but the broken one; the cut line reported
+    if jobs == 2:  # the same problems in the same order as one process
+        one = build([src], tmp_path / "one.nt", options=BuildOptions(jobs=1))
+        assert one.problems == parts.problems
+
+
+def test_a_gzip_of_json_lines_that_fails_its_check_is_not_built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Stored (uncompressed) gzip with one flipped byte: every part would decompress, only the CRC at the end
+    # tells; nothing is built, as when the file is read whole.
+    import kg.build
+
+    plain = _all_studies_as_json_lines(tmp_path / "all.jsonl").read_bytes()
+    packed = bytearray(gzip.compress(plain, compresslevel=0, mtime=0))
+    at = packed.index(b"briefTitle") + len('briefTitle": "') + 1
+    packed[at] ^= 0x20
+    src = tmp_path / "flipped.jsonl.gz"
+    src.write_bytes(bytes(packed))
+    monkeypatch.setattr(kg.build, "PART_BYTES", 50_000)
+    report = build([src], tmp_path / "out.nt", options=BuildOptions(jobs=1))
+    assert report.records_built == 0
+    assert [(p.file, p.message.split(":")[0]) for p in report.problems] == [(str(src), "broken gzip file")]
+
+
+def test_a_line_of_non_json_space_is_a_broken_line_read_whole_or_in_parts(tmp_path: Path) -> None:
+    # Only space, tab, CR and LF make a JSON Lines line blank; U+00A0 is not JSON white space (str.strip took it).
+    from kg.sources import ctgov_v2
+
+    for text in ("{}\n\u00a0\n \t\r\n", b"{}\n\xc2\xa0\n \t\r\n"):
+        problems: list = []
+        assert [origin for origin, _ in ctgov_v2._iter_json_lines(text, "f", problems)] == ["f:1"]
+        assert [p.file for p in problems] == ["f:2"]
 
 
 @pytest.mark.parametrize("size", [1, 50_000, 10**9])

@@ -235,10 +235,15 @@ def starts_json_lines(head: bytes) -> bool:
     return _is_json_lines(text) and looks_like(text)
 
 
+_JSON_SPACE = " \t\r\n"  # a line of only these is blank (str.strip would also take U+00A0 and others: not JSON)
+_JSON_SPACE_BYTES = _JSON_SPACE.encode()
+
+
 def _iter_json_lines(text: str | bytes, origin: str, problems: list[Problem], first_line: int = 1
                      ) -> Iterator[tuple[str, Any]]:
+    blank = _JSON_SPACE if isinstance(text, str) else _JSON_SPACE_BYTES
     for n, line in enumerate(_lines(text), start=first_line):
-        if not line.strip():
+        if not line.strip(blank):  # type: ignore[arg-type]
             continue
         try:
             yield f"{origin}:{n}", orjson.loads(line)
