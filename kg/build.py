@@ -20,7 +20,7 @@ from typing import Any
 
 from kg.gcpolicy import YOUNG_GC_THRESHOLD, streaming_gc
 from kg.identity import DEFAULT_BASE, Iris
-from kg.inputs import FilePart, Payload, iter_payloads, line_parts
+from kg.inputs import Payload, iter_payloads
 from kg.mapping import MappedRecord, MeshLookup, map_trial, mesh_description
 from kg.mesh import MeshIndex, default_index
 from kg.model import Trial
@@ -100,7 +100,7 @@ class _Worker:
         if document is None:
             return
         text, raw = document
-        if payload.part is not None:  # a part of a big JSON Lines file (split_json_lines), lines numbered as in it
+        if payload.part is not None:  # a part of a big JSON Lines file (iter_payloads), lines numbered as in it
             trials = ctgov_v2.read_json_lines(raw if raw is not None else text, payload.origin, problems,
                                               payload.part.first_line)
         elif (source := detect(text)) is None:
@@ -174,37 +174,6 @@ def _work(payload: Payload) -> tuple[list[RecordOut], list[Problem]]:
     return recs, problems
 
 
-def split_json_lines(payload: Payload, problems: list[Problem]) -> Iterator[Payload]:
-    """A plain JSON Lines file of studies bigger than PART_BYTES as parts, for workers to share and so that no
-    process holds a whole file (the records come out in the same order, with the same line numbers); any other
-    payload as it is."""
-    path = payload.path
-    if path is None or payload.part is not None:
-        yield payload
-        return
-    try:
-        parts = _json_lines_parts(path, PART_BYTES)
-    except OSError as e:
-        problems.append(Problem(payload.origin, None, None, f"cannot read: {e.strerror or e}", "skipped"))
-        return
-    if not parts:
-        yield payload
-    for part in parts:
-        yield dataclasses.replace(payload, part=part)
-
-
-def _json_lines_parts(path: Path, size: int) -> list[FilePart]:
-    """The parts of a JSON Lines file of studies bigger than ``size``; none for any other file (a whole array or
-    search page is one JSON text, and a first line longer than the sniff is never cut)."""
-    if path.stat().st_size <= size:
-        return []
-    with path.open("rb") as f:
-        head = f.read(SNIFF_BYTES)
-    if not ctgov_v2.starts_json_lines(head):
-        return []
-    return line_parts(path, size)
-
-
 def _mesh_lookup(options: BuildOptions) -> MeshLookup:
     index = options.mesh or default_index()
     if not options.mesh_lookup:
@@ -228,9 +197,7 @@ def iter_records(
         yield from recs
     input_problems: list[Problem] = []
     # Big JSON Lines files in parts: workers share them, and one process never holds a whole file.
-    payloads = (part for payload in iter_payloads(paths, input_problems, ctgov_v2.starts_json_lines, PART_BYTES,
-                                                  SNIFF_BYTES)
-                for part in split_json_lines(payload, input_problems))
+    payloads = iter_payloads(paths, input_problems, ctgov_v2.starts_json_lines, PART_BYTES, SNIFF_BYTES)
     jobs = options.jobs if options.jobs > 0 else (os.cpu_count() or 1)
     if jobs == 1:
         problems: list[Problem] = []

@@ -46,14 +46,9 @@ class Payload:
         try:
             if self.data is not None:
                 data = self.data
-            elif part is None:
-                assert self.path is not None
-                data = self.path.read_bytes()
             else:
                 assert self.path is not None
-                with self.path.open("rb") as f:
-                    f.seek(part.start)
-                    data = f.read(part.end - part.start)
+                data = self.path.read_bytes() if part is None else _read_part(self.path, part)
         except OSError as e:
             problems.append(Problem(self.origin, None, None, f"cannot read: {e.strerror or e}", "skipped"))
             return None
@@ -71,6 +66,23 @@ class FilePart:
     start: int
     end: int
     first_line: int
+
+
+def _read_part(path: Path, part: FilePart) -> bytes:
+    with path.open("rb") as f:
+        f.seek(part.start)
+        return f.read(part.end - part.start)
+
+
+def json_lines_parts(path: Path, size: int, json_lines: Callable[[bytes], bool], sniff_bytes: int) -> list[FilePart]:
+    """The parts of a plain file bigger than ``size`` whose first ``sniff_bytes`` ``json_lines`` accepts; none for
+    any other file (a whole array or search page is one JSON text, and a first line longer than the sniff is
+    never cut)."""
+    if path.stat().st_size <= size:
+        return []
+    with path.open("rb") as f:
+        head = f.read(sniff_bytes)
+    return line_parts(path, size) if json_lines(head) else []
 
 
 def line_parts(path: Path, size: int, block: int = 1 << 20) -> list[FilePart]:
@@ -110,8 +122,9 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
 def iter_payloads(paths: Iterable[str | Path], problems: list[Problem],
                   json_lines: Callable[[bytes], bool] | None = None, part_bytes: int = 4 << 20,
                   sniff_bytes: int = 1 << 20) -> Iterator[Payload]:
-    """The payloads under ``paths``. A gzip file whose content is over ``part_bytes`` and whose first
-    ``sniff_bytes`` ``json_lines`` accepts is given in parts of about ``part_bytes`` (see gzip_line_parts)."""
+    """The payloads under ``paths``. A file (plain or gzip) whose content is over ``part_bytes`` and whose first
+    ``sniff_bytes`` ``json_lines`` accepts (JSON Lines of studies) is given in parts of about ``part_bytes``, cut
+    at line breaks: workers share a big file, and no process holds all of it."""
     for path in iter_files(paths):
         try:
             with path.open("rb") as f:
@@ -121,7 +134,8 @@ def iter_payloads(paths: Iterable[str | Path], problems: list[Problem],
                 yield from _open_zip(str(path), path, problems, 0)
                 continue
             if not magic.startswith(_GZIP_MAGIC):
-                yield Payload(str(path), path=path)
+                parts = json_lines_parts(path, part_bytes, json_lines, sniff_bytes) if json_lines else []
+                yield from ([Payload(str(path), path=path, part=p) for p in parts] or [Payload(str(path), path=path)])
                 continue
         except OSError as e:
             problems.append(Problem(str(path), None, None, f"cannot read: {e.strerror or e}", "skipped"))

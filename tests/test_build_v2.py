@@ -182,15 +182,17 @@ def test_line_parts_cut_after_line_breaks_and_number_the_lines(tmp_path: Path, s
 
 def test_only_json_lines_of_studies_are_read_in_parts(tmp_path: Path) -> None:
     import kg.build
+    from kg.inputs import json_lines_parts
 
     studies = _all_studies_as_json_lines(tmp_path / "studies.jsonl")
     events = tmp_path / "events.jsonl"  # JSON Lines, but not of studies: one problem for the file, as before
     events.write_text("".join(json.dumps({"event": i, "pad": "x" * 100}) + "\n" for i in range(2000)))
     array = tmp_path / "ctg-studies.json"  # one JSON text on one line: never cut
     array.write_text(json.dumps([json.loads(p.read_text()) for p in sorted(STUDIES.glob("*.json"))]))
-    assert len(kg.build._json_lines_parts(studies, 50_000)) > 5
-    assert kg.build._json_lines_parts(events, 50_000) == []
-    assert kg.build._json_lines_parts(array, 50_000) == []
+    sniff = (kg.build.ctgov_v2.starts_json_lines, kg.build.SNIFF_BYTES)
+    assert len(json_lines_parts(studies, 50_000, *sniff)) > 5
+    assert json_lines_parts(events, 50_000, *sniff) == []
+    assert json_lines_parts(array, 50_000, *sniff) == []
     report = build([events], tmp_path / "e.nt", options=BuildOptions(jobs=1))
     assert [p.message for p in report.problems] == ["not a trial record in any rendering TrialKG reads"]
 
@@ -201,14 +203,14 @@ def test_a_big_json_lines_file_is_built_in_parts(tmp_path: Path, monkeypatch: py
     # read whole: a broken line in a late part named by its line in the whole file, a record given twice, and
     # a line that starts with U+FEFF (a BOM is allowed only at the start of a file, never at a part's).
     import kg.build
-    from kg.inputs import Payload
+    from kg.inputs import iter_payloads
 
     first = json.loads((STUDIES / "NCT00458770.json").read_text())
     src = _all_studies_as_json_lines(tmp_path / "in" / "all.jsonl", {
         6: json.dumps(first), 9: "\ufeff" + json.dumps(first), 13: '{"protocolSection": {broken'})
     whole = build([src], tmp_path / "whole.nq")
     monkeypatch.setattr(kg.build, "PART_BYTES", 50_000)  # a part per record or two
-    assert len(list(kg.build.split_json_lines(Payload(str(src), path=src), []))) > 5
+    assert len(list(iter_payloads([src], [], kg.build.ctgov_v2.starts_json_lines, kg.build.PART_BYTES))) > 5
     parts = build([src], tmp_path / "parts.nq", options=BuildOptions(jobs=jobs))
     assert (tmp_path / "parts.nq").read_bytes() == (tmp_path / "whole.nq").read_bytes()
     assert parts.problems == whole.problems
@@ -274,7 +276,8 @@ def test_a_gzip_of_json_lines_cut_short_keeps_every_line_before_the_cut(tmp_path
         assert one.problems == parts.problems
 
 
-def test_a_gzip_of_json_lines_that_fails_its_check_is_not_built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_gzip_of_json_lines_that_fails_its_check_is_not_built(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     # Stored (uncompressed) gzip with one flipped byte: every part would decompress, only the CRC at the end
     # tells; nothing is built, as when the file is read whole.
     import kg.build
