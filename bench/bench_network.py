@@ -16,10 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,6 +39,9 @@ from kg.network import (
     trial_org_network,
     write_outputs,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import machine, write_results  # noqa: E402
 
 CORPUS = Path("/work/shared/data/ctgov_v2/studies")
 RESULTS = Path(__file__).parent / "RESULTS-network.md"
@@ -92,12 +93,6 @@ def generate(work: Path, n_trials: int, variants: int) -> Path:
 
             f.write(PERSON.sub(person, ORG.sub(org, NCT.sub(nct, chunks[i]))))
     return out
-
-
-def machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in subprocess.run(
-        ["lscpu"], capture_output=True, text=True).stdout.splitlines() if line.startswith("Model name")), "?")
-    return f"{os.cpu_count()} cores (`nproc`), {model}, Python {platform.python_version()}, {platform.system()}"
 
 
 def load(n_trials: int, variants: int, work: Path) -> tuple[pyoxigraph.Store, Path, float, float]:
@@ -255,7 +250,7 @@ def main() -> None:
     text = report(rows, args.variants)
     print(text)
     if not args.no_write:
-        RESULTS.write_text(text, encoding="utf-8")
+        write_results(RESULTS, text)
 
 
 if __name__ == "__main__":

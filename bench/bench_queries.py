@@ -13,10 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +23,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from results import write_results  # noqa: E402
+from results import machine, write_results  # noqa: E402
 
 DEFAULT_CORPUS = Path("/work/shared/data/ctgov_v2/studies")
 DEFAULT_WORK = Path(tempfile.gettempdir()) / "trialkg-bench-queries"
@@ -116,21 +114,12 @@ def time_queries(store_dir: Path, runs: int) -> list[tuple[str, str, float, floa
     return out
 
 
-def machine() -> str:
-    model = "?"
-    try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout.splitlines():
-            if line.startswith("Model name:"):
-                model = line.split(":", 1)[1].strip()
-    except OSError:
-        pass
+def machine_and_load() -> str:
     import pyoxigraph
 
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     # The load average matters: on a shared machine other jobs' CPU and disk use slow every query.
-    return (f"{os.cpu_count()} cores (`nproc`), {model}; Python {platform.python_version()}, "
-            f"pyoxigraph {pyoxigraph.__version__}, {platform.system()} {platform.release()}; "
-            f"load average when written {load}")
+    return f"{machine()}; pyoxigraph {pyoxigraph.__version__}; load average when written {load}"
 
 
 NOTES = """
@@ -170,7 +159,7 @@ def write_query_results(path: Path, results: dict[int, list[tuple[str, str, floa
         f"query. Targets at the largest size: trial-centred lookups under {TARGET_MS['lookup']:.0f} ms, whole-graph",
         f"aggregations under {TARGET_MS['aggregate'] / 1000:.0f} s (judged on wall time).",
         "",
-        f"Machine: {machine()}.",
+        f"Machine: {machine_and_load()}.",
         "",
         "| query | kind | " + " | ".join(f"{n:,}: wall ms | cpu ms | rows | load" for n in sizes) + " | target |",
         "|---|---|" + "---:|---:|---:|---:|" * len(sizes) + "---|",

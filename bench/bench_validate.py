@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -31,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import make_v2_corpus  # noqa: E402
-from results import write_results  # noqa: E402
+from results import machine, write_results  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 KG = [sys.executable, "-m", "kg.cli"]
@@ -39,17 +38,6 @@ KG = [sys.executable, "-m", "kg.cli"]
 VALIDATE = [sys.executable, "-c", "import resource, sys; from kg.validate import validate_file; "
             "r = validate_file(sys.argv[1], engine=sys.argv[2]); "
             "print(r.records, len(r.failed), len(r.violations), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"]
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout.splitlines():
-            if line.startswith("Model name:"):
-                cpu = line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
 def load() -> str:

@@ -1,12 +1,28 @@
 """Writing a bench/RESULTS-*.md file: the benchmark's generated text, then the hand-written sections of the
 file it replaces (those whose ``## `` heading the generated text does not have and the benchmark never
 generates), so a re-run keeps the reading and history written below the tables. Update those sections by
-hand after a re-run."""
+hand after a re-run. Also :func:`machine`, the line every results file opens with."""
 
 from __future__ import annotations
 
+import os
+import platform
 from collections.abc import Iterable
 from pathlib import Path
+
+
+def machine() -> str:
+    """The machine a benchmark ran on: CPU model, cores, Python and system, for the results' first lines."""
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
 
 
 def _sections(text: str) -> list[list[str]]:
