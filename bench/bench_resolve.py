@@ -130,12 +130,15 @@ def run(pairs_path: Path) -> str:
     R.MERGE_THRESHOLD = chosen
     methods: Counter[str] = Counter()
     pc_outcomes: Counter[str] = Counter()
+    links: Counter[str] = Counter()  # pairs linked parent-child, by label
     for p in pairs:
         kind, d = R.decide_pair(p["a"], p["b"], p["contexts"], resolver)
         if kind == R.SAME and d is not None:
             methods[f"{p['label']} / {d.method}"] += 1
         if p["label"] == "PARENT_CHILD":
             pc_outcomes[kind] += 1
+        if kind == R.PARENT:
+            links[p["label"]] += 1
     counts = Counter(p["label"] for p in pairs)
     s = full_score
     verdict = ("meets" if s["precision"] >= TARGET_PRECISION and s["recall"] >= TARGET_RECALL else "misses")
@@ -162,6 +165,10 @@ def run(pairs_path: Path) -> str:
         "PARENT_CHILD pairs (full resolver): " + ", ".join(
             f"{k} {pc_outcomes[k]}" for k in (R.PARENT, R.CANDIDATE, R.NONE, R.SAME)) + " (parent-child: linked; "
         "candidate: proposed to a curator; none: left apart; same: merged).",
+        "",
+        "Pairs linked parent-child (full resolver), by label: " + ", ".join(
+            f"{k} {links[k]}" for k in ("PARENT_CHILD", "SAME", "DIFFERENT", "UNSURE")) + ". A link is a claim in "
+        "the graph (schema:parentOrganization): one between organisations labelled DIFFERENT is wrong.",
         "",
         "## Merges by method (full resolver)",
         "",

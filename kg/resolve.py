@@ -41,7 +41,8 @@ from kg import rdfterms as t
 from kg.identity import Iris, fold, is_masked_site_name, normalise_org_name, org_key, person_tokens
 
 Triple = tuple[str, str, str]
-RESOLVER_VERSION = "1"
+# 2: names that add words naming no part, and bare acronyms without corroboration, are candidates, not parents.
+RESOLVER_VERSION = "2"
 
 # ------------------------------------------------------------------------------------------ thresholds
 # Chosen on the development pairs (bench/bench_resolve.py): the similarity score a corroborated pair needs
@@ -96,7 +97,7 @@ DISTINGUISHING = frozenset("first second third fourth fifth sixth seventh eighth
                            "paediatric women veterans".split())
 # Words naming a department or clinic inside a body: "X Hospital, Department of Y" is a part of X.
 DEPARTMENT_WORDS = frozenset("department dept division unit service ward section lab program programme klinika "
-                             "klinik clinic departement servicio servizio abteilung".split())
+                             "klinik clinic departement servicio servizio servei abteilung".split())
 # Words of clinical specialties: "X Hospital, Oncology" is a department of X.
 SPECIALTY_WORDS = frozenset("oncology onkologie hematology haematology hamatologie hematologie cardiology neurology "
                             "pediatrics paediatrics radiology surgery gynecology gynaecology obstetrics urology "
@@ -468,7 +469,7 @@ class Resolver:
         if d:
             return d
         # One name is the other plus words.
-        for x, short, extra, rest in ((a, ta, only_b, only_a), (b, tb, only_a, only_b)):
+        for x, px, short, extra, rest in ((a, pa, ta, only_b, only_a), (b, pb, tb, only_a, only_b)):
             if rest or not extra:
                 continue
             kind_of_short = any(w in KIND_WORDS or w in UNIT_WORDS for w in short)
@@ -479,12 +480,18 @@ class Resolver:
                 if corroborated and not blocked:
                     return Decision(SAME, "variant", 0.92, (f"adds only {' '.join(extra)!r}", *support))
                 return Decision(CANDIDATE, "variant", 0.6, (f"adds only {' '.join(extra)!r}", *support, *conflict))
-            if any(w in UNIT_WORDS for w in extra) or kind_of_short:
-                # "Duke University" / "Duke University Medical Center": a part of the shorter one.
-                if not blocked:
-                    return Decision(PARENT, "containment", 0.8, (f"adds {' '.join(extra)!r}", *support),
-                                    parent=x.iri)
-                return Decision(NONE)
+            adds_unit = any(w in UNIT_WORDS or w in DEPARTMENT_WORDS or w in SPECIALTY_WORDS for w in extra)
+            if adds_unit or kind_of_short:
+                if blocked:
+                    return Decision(NONE)
+                why = (f"adds {' '.join(extra)!r}", *support)
+                # "Duke University" / "Duke University Medical Center": a part of the shorter one. Words that
+                # add no unit name a sibling or a branch ("Emory University Hospital" / "... Midtown",
+                # "Zhejiang Hospital" / "Zhejiang Cancer Hospital"), and a bare acronym inside a longer name
+                # may be another body's ("RAND" / "Rand Eye Institute"): those are for a curator to link.
+                if not adds_unit or (px.is_acronym and not corroborated):
+                    return Decision(CANDIDATE, "containment", 0.6, why)
+                return Decision(PARENT, "containment", 0.8, why, parent=x.iri)
         score = _similarity(ta, tb, common)
         # Kind words may differ ("Health Sciences Center" / "Health and Science University"), but a cancer
         # center is not the medical center it belongs to.
