@@ -38,6 +38,8 @@ KG = [sys.executable, "-m", "kg.cli"]
 VALIDATE = [sys.executable, "-c", "import resource, sys; from kg.validate import validate_file; "
             "r = validate_file(sys.argv[1], engine=sys.argv[2]); "
             "print(r.records, len(r.failed), len(r.violations), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"]
+VALIDATE_JOBS = [sys.executable, "-c", "import sys; from kg.validate_parts import validate_file_in_parts; "
+                 "r = validate_file_in_parts(sys.argv[1], int(sys.argv[2])); print(r.records, len(r.violations))"]
 
 
 def load() -> str:
@@ -58,6 +60,7 @@ def timed(cmd: list[str]) -> tuple[float, float, float, str]:
 
 
 IN_TURN = "## Both ratios measured in turn"
+PARALLEL = "## With several processes"
 
 
 def in_turn(corpus: Path, work: Path) -> dict[str, float]:
@@ -93,8 +96,10 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE / "RESULTS-validate.md")
     ap.add_argument("--repeat", type=int, default=1, help="alternate build and validate this many times")
     ap.add_argument("--no-interleave", action="store_true", help="skip the in-turn measurement (smallest size)")
+    ap.add_argument("--jobs", type=int, default=2, help="also time build and validate FILE with this many "
+                    "processes (wall clock); 1 skips it")
     args = ap.parse_args()
-    rows, streaming = [], []
+    rows, streaming, parallel = [], [], []
     for n in args.sizes:
         corpus = make_v2_corpus(n, args.work / f"v2-{n}")
         out = args.work / f"validate-{n}.nq"
@@ -124,6 +129,12 @@ def main() -> None:
             rows.append((n, engine, b_wall, b_cpu, v_wall, v_cpu, v_rss, graphs, failed, results, during))
             print(f"{n} {engine}: validate {v_wall:.1f}s wall, {v_cpu:.1f}s CPU ({n / v_cpu:.0f} rec/CPU-s), "
                   f"CPU ratio {v_cpu / b_cpu:.2f} (load {rows[-1][-1]})", flush=True)
+        if args.jobs > 1:
+            jobs = str(args.jobs)
+            p_build = timed([*KG, "build", str(corpus), "-o", str(out), "-j", jobs, "--no-progress", "--no-validate"])
+            p_validate = timed([*VALIDATE_JOBS, str(out), jobs])
+            parallel.append((n, p_build[0], p_validate[0], load()))
+            print(f"{n}: -j {jobs}: build {p_build[0]:.1f}s wall, validate FILE {p_validate[0]:.1f}s wall", flush=True)
         out.unlink()  # 100k records of N-Quads are ~7 GB
     turn_n = min(args.sizes)
     turn = None if args.no_interleave else in_turn(make_v2_corpus(turn_n, args.work / f"v2-{turn_n}"), args.work)
@@ -160,6 +171,18 @@ def main() -> None:
         lines.append(f"| {n:,} | {engine} | {b_cpu:.1f} | {b_wall:.1f} | {v_cpu:.1f} | {v_wall:.1f} | "
                      f"{n / v_cpu:.0f} | {v_cpu / b_cpu:.2f}x | {v_rss:.0f} | {graphs:,} | {failed:,} | {results:,} "
                      f"| {during} |")
+    if parallel:
+        lines += [
+            "",
+            PARALLEL,
+            "",
+            f"`kg build -j {args.jobs}` and then `validate_file_in_parts` (`kg validate FILE -j {args.jobs}`) of its",
+            "N-Quads, wall clock: the file cut into parts at record boundaries, checked by that many processes.",
+            "",
+            "| records | build wall s | validate FILE wall s | validate / build (wall) | load after |",
+            "|---|---|---|---|---|",
+            *(f"| {n:,} | {b:.1f} | {v:.1f} | {v / b:.2f}x | {after} |" for n, b, v, after in parallel),
+        ]
     if turn is not None:
         b = turn["build"]
         lines += [
@@ -176,7 +199,7 @@ def main() -> None:
             f"| {turn_n:,} | {b:.1f} | {turn['validating build']:.1f} | {turn['validate']:.1f} | "
             f"{(turn['validating build'] - b) / b:.2f}x | {turn['validate'] / b:.2f}x |",
         ]
-    write_results(args.out, "\n".join(lines) + "\n", generates=[IN_TURN])
+    write_results(args.out, "\n".join(lines) + "\n", generates=[IN_TURN, PARALLEL])
     print(f"wrote {args.out}")
 
 

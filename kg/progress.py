@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -16,3 +16,23 @@ def with_progress(items: Iterable[T], enabled: bool, desc: str = "records") -> I
     from tqdm import tqdm  # only when a person is watching
 
     return iter(tqdm(items, desc=desc, unit=" rec", file=sys.stderr, mininterval=0.5))
+
+
+class _Silent:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def __enter__(self) -> _Silent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def progress_bar(enabled: bool, desc: str = "records") -> Any:
+    """A counter to ``update(n)`` as work is done, shown on stderr when ``enabled`` (a context manager)."""
+    if not enabled:
+        return _Silent()
+    from tqdm import tqdm
+
+    return tqdm(desc=desc, unit=" rec", file=sys.stderr, mininterval=0.5)

@@ -151,6 +151,11 @@ def shapes_file() -> Path:
 def load_shapes(path: str | None = None) -> Shapes:
     graph = rdflib.Graph()
     graph.parse(path or str(shapes_file()), format="turtle")
+    return compile_shapes(graph)
+
+
+def compile_shapes(graph: rdflib.Graph) -> Shapes:
+    """The shapes of ``graph``, compiled where the compiled checker implements what they use."""
     try:
         return Shapes(graph, CompiledShapes(graph))
     except UnsupportedShapes as e:
@@ -302,25 +307,34 @@ def _group_triples(triples: Iterable[Any]) -> Iterator[RecordTriples]:
 
 
 def _open(path: Path) -> tuple[IO[bytes], ox.RdfFormat]:
+    fmt, gz = file_format(path)
+    handle: IO[bytes] = gzip.open(path, "rb") if gz else open(path, "rb")  # noqa: SIM115
+    return handle, fmt
+
+
+def file_format(path: Path) -> tuple[ox.RdfFormat, bool]:
+    """(RDF format, gzipped) of a file, from its name; ValueError when the name does not tell."""
     name = path.name.lower()
     gz = name.endswith(".gz")
     suffix = Path(name[:-3] if gz else name).suffix
     if suffix not in _FORMATS:
         raise ValueError(f"{path}: cannot tell the RDF format; use .nt, .nq, .ttl or .trig (optionally .gz)")
-    handle: IO[bytes] = gzip.open(path, "rb") if gz else open(path, "rb")  # noqa: SIM115
-    return handle, _FORMATS[suffix]
+    return _FORMATS[suffix], gz
+
+
+def group_records(parsed: Iterable[Any], fmt: ox.RdfFormat) -> Iterator[RecordTriples]:
+    """The records of a stream of parsed quads (N-Quads, TriG) or triples (N-Triples, Turtle)."""
+    if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+        return _group_quads(parsed)
+    return _group_triples(parsed)
 
 
 def iter_file_records(path: str | Path) -> Iterator[RecordTriples]:
     """The records of an RDF file, streamed: never more than one record's triples held at once."""
     handle, fmt = _open(Path(path))
     with handle:
-        parsed = ox.parse(handle, format=fmt)
         try:
-            if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
-                yield from _group_quads(parsed)
-            else:
-                yield from _group_triples(parsed)
+            yield from group_records(ox.parse(handle, format=fmt), fmt)
         except SyntaxError as e:  # pyoxigraph gives the line and column, not the file
             raise SyntaxError(f"{path}: {e}") from None
         except (OSError, EOFError, zlib.error) as e:  # e.g. a .gz file that is not gzip, or corrupt

@@ -23,6 +23,7 @@ FORBIDDEN = {
     "kg.fetch": ["kg.mapping", "kg.sinks", "kg.build", "kg.cli"],
     "kg.build": ["kg.cli"],
     "kg.shacl": ["kg.validate", "kg.build", "kg.cli"],  # the checker knows records' triples, not where they come from
+    "kg.validate_parts": ["kg.build", "kg.cli"],
 }
 
 

@@ -1,0 +1,116 @@
+"""`kg validate FILE --jobs N`: a file cut into parts at record boundaries gives the results of one process."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import main
+from kg.validate import iter_file_records, load_shapes, validate_file
+from kg.validate_parts import record_cuts, validate_file_in_parts
+
+SMALL_PARTS = 48 * 1024  # many parts from a test-sized file
+
+
+@pytest.fixture(scope="module")
+def mixed_nq(tmp_path_factory: pytest.TempPathFactory, sample_nq: Path) -> Path:
+    """The sample records, then the same records with an overall status no shape allows and, in every other
+    record, no brief title: violations in many parts."""
+    text = sample_nq.read_text(encoding="utf-8")
+    bad, graphs = [], 0
+    for line in text.replace("/code/status/", "/code/bogus/").splitlines(keepends=True):
+        graphs += "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/trialkg/ontology#RecordGraph>" \
+            in line
+        if graphs % 2 and line.startswith("<https://clinicaltrials.gov/study/") and "<https://schema.org/name>" in line:
+            continue
+        bad.append(line)
+    out = tmp_path_factory.mktemp("parts") / "mixed.nq"
+    out.write_text(text + "".join(bad), encoding="utf-8")
+    return out
+
+
+@pytest.fixture(scope="module")
+def mixed_nt(mixed_nq: Path) -> Path:
+    out = mixed_nq.with_suffix(".nt")
+    with mixed_nq.open("rb") as f:
+        triples = [q.triple for q in ox.parse(f, format=ox.RdfFormat.N_QUADS)]
+    out.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+    return out
+
+
+@pytest.mark.parametrize("name", ["mixed_nq", "mixed_nt"])
+def test_parts_give_the_results_of_one_process_in_its_order(name: str, request: pytest.FixtureRequest) -> None:
+    path: Path = request.getfixturevalue(name)
+    one = validate_file(path)
+    assert len(one.violations) > 20 and one.failed  # the fixture has something to find
+    cuts = record_cuts(path, ox.RdfFormat.from_extension(path.suffix[1:]), SMALL_PARTS)
+    assert len(cuts) > 5
+    parts = validate_file_in_parts(path, 2, part_bytes=SMALL_PARTS)
+    assert parts.violations == one.violations
+    assert (parts.records, parts.failed) == (one.records, one.failed)
+
+
+@pytest.mark.parametrize("name", ["mixed_nq", "mixed_nt"])
+def test_every_cut_is_where_one_process_starts_a_record(name: str, request: pytest.FixtureRequest,
+                                                        tmp_path: Path) -> None:
+    path: Path = request.getfixturevalue(name)
+    cuts = record_cuts(path, ox.RdfFormat.from_extension(path.suffix[1:]), SMALL_PARTS)
+    data = path.read_bytes()
+    assert cuts[0] == 0 and cuts[-1] == len(data) and cuts == sorted(set(cuts))
+    assert all(data[cut - 1:cut] == b"\n" for cut in cuts[1:-1])
+    whole = [(r.label, sorted(map(str, r.triples))) for r in iter_file_records(path)]
+    pieces = []
+    for i, (start, end) in enumerate(zip(cuts, cuts[1:], strict=False)):
+        part = tmp_path / f"part{i}{path.suffix}"
+        part.write_bytes(data[start:end])
+        pieces += [(r.label, sorted(map(str, r.triples))) for r in iter_file_records(part)]
+    assert pieces == whole
+
+
+def test_a_syntax_error_deep_in_the_file_names_the_line_one_process_names(tmp_path: Path, mixed_nq: Path) -> None:
+    lines = mixed_nq.read_text(encoding="utf-8").splitlines(keepends=True)
+    at = len(lines) * 3 // 4
+    lines[at] = lines[at].replace("<https://", "<https:// ", 1)  # a space inside an IRI
+    bad = tmp_path / "bad.nq"
+    bad.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(SyntaxError) as one:
+        validate_file(bad)
+    with pytest.raises(SyntaxError) as parts:
+        validate_file_in_parts(bad, 2, part_bytes=SMALL_PARTS)
+    assert str(parts.value) == str(one.value)
+    assert re.search(rf"\bline {at + 1}\b", str(one.value)) and str(bad) in str(one.value)
+
+
+def test_a_file_with_no_record_boundary_is_one_part(tmp_path: Path) -> None:
+    one_graph = tmp_path / "one.nq"
+    line = '<https://example.org/s{0}> <https://example.org/p> "{0}" <https://example.org/g> .\n'
+    one_graph.write_text("".join(line.format(i) for i in range(5000)), encoding="utf-8")
+    assert record_cuts(one_graph, ox.RdfFormat.N_QUADS, 4096) == [0, one_graph.stat().st_size]
+    assert validate_file_in_parts(one_graph, 2, part_bytes=4096).records == 1
+
+
+def test_workers_check_with_the_shapes_they_are_given(tmp_path: Path, mixed_nq: Path) -> None:
+    own = tmp_path / "own.ttl"
+    own.write_text("""@prefix sh: <http://www.w3.org/ns/shacl#> .
+<https://example.org/shapes#Acronym> a sh:NodeShape ;
+    sh:targetClass <https://w3id.org/trialkg/ontology#ClinicalStudy> ;
+    sh:property [ sh:path <https://w3id.org/trialkg/ontology#acronym> ; sh:minCount 1 ; sh:severity sh:Info ] .
+""", encoding="utf-8")
+    shapes = load_shapes(str(own))
+    one = validate_file(mixed_nq, shapes=shapes)
+    parts = validate_file_in_parts(mixed_nq, 2, shapes=shapes, part_bytes=SMALL_PARTS)
+    assert one.violations and {(v.path, v.severity) for v in one.violations} == {
+        ("https://w3id.org/trialkg/ontology#acronym", "Info")}
+    assert parts.violations == one.violations
+
+
+def test_cli_jobs_prints_what_one_process_prints(mixed_nq: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("kg.validate_parts.PART_BYTES", SMALL_PARTS)
+    one = CliRunner().invoke(main, ["validate", str(mixed_nq), "--max", "0"])
+    two = CliRunner().invoke(main, ["validate", str(mixed_nq), "--max", "0", "-j", "2"])
+    assert one.exit_code == two.exit_code == 1
+    assert two.output == one.output
