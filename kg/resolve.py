@@ -41,7 +41,8 @@ from kg import rdfterms as t
 from kg.identity import Iris, fold, is_masked_site_name, normalise_org_name, org_key, person_tokens
 
 Triple = tuple[str, str, str]
-# 2: names that add words naming no part, and bare acronyms without corroboration, are candidates, not parents.
+# 2: names that add words naming no part, and bare acronyms or kind-word names without corroboration, are
+# candidates, not parents.
 RESOLVER_VERSION = "2"
 
 # ------------------------------------------------------------------------------------------ thresholds
@@ -487,9 +488,13 @@ class Resolver:
                 why = (f"adds {' '.join(extra)!r}", *support)
                 # "Duke University" / "Duke University Medical Center": a part of the shorter one. Words that
                 # add no unit name a sibling or a branch ("Emory University Hospital" / "... Midtown",
-                # "Zhejiang Hospital" / "Zhejiang Cancer Hospital"), and a bare acronym inside a longer name
-                # may be another body's ("RAND" / "Rand Eye Institute"): those are for a curator to link.
-                if not adds_unit or (px.is_acronym and not corroborated):
+                # "Zhejiang Hospital" / "Zhejiang Cancer Hospital"): for a curator to link. So are, without a
+                # shared trial or city, a bare acronym ("RAND" / "Rand Eye Institute") and a name of kind words
+                # only ("Saglik Bilimleri Universitesi", i.e. "University of Health Sciences" / "University
+                # of Texas Health Science Center"), which are found inside other bodies' names.
+                generic = not px.declared and all(w in KIND_WORDS or w in UNIT_WORDS or w in GENERIC_WORDS
+                                                  or w == "science" for w in short)
+                if not adds_unit or ((px.is_acronym or generic) and not corroborated):
                     return Decision(CANDIDATE, "containment", 0.6, why)
                 return Decision(PARENT, "containment", 0.8, why, parent=x.iri)
         score = _similarity(ta, tb, common)
