@@ -68,11 +68,10 @@ class _CombiningMarks(dict):  # type: ignore[type-arg]
 
 
 _COMBINING_MARKS = _CombiningMarks()
-# ASCII fast paths of the regexes below (same results, several times faster): every character that is
-# not a letter or digit becomes a space.
-_ASCII_NON_ALNUM = {c: " " for c in range(128) if not chr(c).isalnum()}
-_WORDS_ASCII = str.maketrans({**_ASCII_NON_ALNUM, ord("&"): " and "})
-_SLUG_ASCII = str.maketrans(_ASCII_NON_ALNUM)
+# ASCII fast path of the regexes below (same results, several times faster): every byte that is not an ASCII
+# letter or digit becomes a space. bytes.translate looks each byte up in this table; str.translate would look
+# each distinct character up in a dict, on every call.
+_ASCII_ALNUM_ELSE_SPACE = bytes(c if c < 128 and chr(c).isalnum() else 32 for c in range(256))
 _NON_WORD_RE = re.compile(r"[^\w]+")
 _NON_SLUG_RE = re.compile(r"[^a-z0-9]+")
 _LEGAL_FORM_FIRST_WORDS = frozenset(k.split()[0] for k in _LEGAL_FORMS)
@@ -88,19 +87,25 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
-def _words(text: str) -> str:
-    text = fold(text)
+def _ascii_words(text: str) -> list[str]:
+    """The runs of letters and digits in an ASCII text."""
+    return text.encode().translate(_ASCII_ALNUM_ELSE_SPACE).decode().split()
+
+
+def _words(text: str) -> list[str]:
+    text = fold(text).replace("&", " and ")
     if text.isascii():
-        return " ".join(text.translate(_WORDS_ASCII).split())
-    text = _NON_WORD_RE.sub(" ", text.replace("&", " and ")).replace("_", " ")
-    return " ".join(text.split())
+        return _ascii_words(text)
+    return _NON_WORD_RE.sub(" ", text).replace("_", " ").split()
 
 
 def _without_site_code(name: str) -> str:
     end = name.rstrip()[-1:]
-    if end.isdigit() or end == ")":  # only such names can end in a site code
-        return _SITE_CODE_RE.sub("", name)
-    return name
+    if not (end.isdigit() or end == ")"):  # only such names can end in a site code
+        return name
+    if name.isascii() and "/" not in name and "site" not in name.lower():  # every site code has one of them
+        return name
+    return _SITE_CODE_RE.sub("", name)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -110,7 +115,7 @@ def normalise_org_name(name: str) -> str:
     text = _without_site_code(name)
     if "." in text:
         text = _INITIAL_DOT_RE.sub(r"\1", text)  # "M.D." -> "MD"
-    words = [_ABBREVIATIONS.get(w, w) for w in _words(text).split()]
+    words = [_ABBREVIATIONS.get(w, w) for w in _words(text)]
     joined = " ".join(words)
     if not _LEGAL_FORM_FIRST_WORDS.isdisjoint(words):
         joined = _LEGAL_FORM_RE.sub(lambda m: _LEGAL_FORMS[m.group()], joined)
@@ -125,7 +130,7 @@ def slug(text: str, max_len: int = 120) -> str:
     cut and given a short digest of the whole, so two long names that share a beginning stay apart."""
     folded = fold(text)
     if folded.isascii():
-        s = "-".join(folded.translate(_SLUG_ASCII).split())
+        s = "-".join(_ascii_words(folded))
     else:
         s = _NON_SLUG_RE.sub("-", folded).strip("-")
     if not s:
@@ -148,9 +153,10 @@ def is_masked_site_name(name: str) -> bool:
     """A placeholder such as "Research Site" or "Local Institution - 0024". A real name with a site code
     ("Aarhus University Hospital ( Site 0702)") is not one: the code is dropped first (v2)."""
     name = _without_site_code(name)
-    if name.isascii():  # every masked form names a site, institution, facility or centre
+    if name.isascii():  # every masked form names a site, institution or facility, or starts with a centre
         low = name.lower()
-        if "site" not in low and "institution" not in low and "facility" not in low and "cent" not in low:
+        if ("site" not in low and "institution" not in low and "facility" not in low
+                and not low.lstrip().startswith("cent")):
             return False
     return bool(_MASKED_SITE_RE.match(" ".join(name.split())))
 
@@ -158,7 +164,7 @@ def is_masked_site_name(name: str) -> bool:
 @lru_cache(maxsize=1 << 16)
 def person_tokens(name: str) -> str:
     """A person's name as a sorted token set without degrees: 'Zhou Qi, MD' and 'Qi Zhou' meet."""
-    tokens = [t for t in _words(name.replace(".", " ")).split() if t not in DEGREE_TOKENS]
+    tokens = [t for t in _words(name.replace(".", " ")) if t not in DEGREE_TOKENS]
     return "-".join(sorted(tokens)) or slug(name)
 
 
@@ -179,7 +185,8 @@ class Iris:
     rendering: str | None = None
 
     def for_rendering(self, source: str) -> Iris:
-        return Iris(self.base, None if source == PRIMARY_RENDERING else source)
+        rendering = None if source == PRIMARY_RENDERING else source
+        return self if rendering == self.rendering else Iris(self.base, rendering)
 
     def __post_init__(self) -> None:
         if not self.base.endswith(("/", "#")):
@@ -240,7 +247,7 @@ class Iris:
 
 
 def _location_key(facility: str | None, city: str | None, country: str | None) -> str:
-    text = "\x1f".join(v or "" for v in (facility, city, country))
+    text = f"{facility or ''}\x1f{city or ''}\x1f{country or ''}"
     return hashlib.blake2b(text.encode("utf-8"), digest_size=10).hexdigest()
 
 

@@ -99,6 +99,20 @@ def test_literal_escaping_round_trips(text: str) -> None:
     assert unescape_literal(escape_literal(text)) == expected
 
 
+def test_every_character_is_escaped_as_the_json_string_encoder_escapes_it() -> None:
+    """rdfterms.string is orjson's JSON string encoder: a release that escaped another way (non-ASCII as \\uXXXX,
+    U+2028, DEL) would change every output. Each character but the surrogates, in blocks."""
+    from json.encoder import encode_basestring
+
+    from kg.rdfterms import string
+
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    size = 1 << 16
+    for start in range(0, len(chars), size):
+        block = "".join(chars[start:start + size])
+        assert string(block) == encode_basestring(block)
+
+
 @given(st.text())
 def test_any_text_is_a_literal_pyoxigraph_reads_back(text: str) -> None:
     """The escaping (the JSON string encoder's, in C) is valid N-Triples for every text, and means the same."""
