@@ -12,8 +12,9 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import re
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -38,53 +39,76 @@ from kg.validate import (
 PART_BYTES = 8 << 20  # ~90 records of kg's N-Quads: parts big enough that a worker's start-up is noise
 SCAN_LINES = 50_000  # lines looked at for a record start after a cut point; a record is ~400 lines
 _SPLITTABLE = (ox.RdfFormat.N_QUADS, ox.RdfFormat.N_TRIPLES)
-_LINE_NUMBER = re.compile(r"\bline (\d+)")
 
 
 def validate_file_in_parts(path: str | Path, jobs: int, *, shapes: Shapes | None = None, engine: str = "compiled",
                            progress: bool = False, part_bytes: int = PART_BYTES) -> ValidationReport:
     """:func:`kg.validate.validate_file` with ``jobs`` worker processes (0: one per core)."""
+    global _INHERITED
     path = Path(path)
     jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
     fmt, gz = file_format(path)
-    cuts = record_cuts(path, fmt, part_bytes) if jobs > 1 and fmt in _SPLITTABLE and not gz else []
+    # pyshacl checks batches of records and orders results within a batch: parts would cut batches elsewhere
+    # than one process does, so pyshacl (asked for, or for shapes the compiled checker cannot run) is one process.
+    compiled = engine == "compiled" and (shapes or load_shapes()).compiled is not None
+    splittable = jobs > 1 and fmt in _SPLITTABLE and not gz and compiled
+    cuts = record_cuts(path, fmt, part_bytes) if splittable else []
     if len(cuts) < 3:  # one part: nothing to share
         return validate_file(path, shapes=shapes, engine=engine, progress=progress)
-    # Workers get the shapes as N-Triples text when they are not the shipped ones (compiled checks do not pickle).
-    own_shapes = None if shapes is None or shapes is load_shapes() else shapes.graph.serialize(format="nt")
-    tasks = [(str(path), fmt.file_extension, start, end) for start, end in zip(cuts, cuts[1:], strict=False)]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    own_shapes = None if shapes is None or shapes is load_shapes() else shapes
+    # Forked workers inherit custom shapes as they are; spawned ones get them as N-Triples (compiled checks do
+    # not pickle; the graph parsed again may order results that tie differently).
+    _INHERITED = own_shapes if method == "fork" else None
+    sent = None if own_shapes is None or method == "fork" else own_shapes.graph.serialize(format="nt")
+    tasks = [(str(path), fmt.file_extension, start, end) for start, end in zip(cuts, cuts[1:], strict=False)]
     report = ValidationReport()
-    with progress_bar(progress) as bar, multiprocessing.get_context(method).Pool(
-            jobs, initializer=_init_worker, initargs=(own_shapes, engine)) as pool:
-        for (_, _, start, _), (records, found, error) in zip(tasks, pool.imap(_check_part, tasks), strict=True):
-            if error is not None:
-                raise _in_file(path, start, *error)
-            report.add(found, records)
-            bar.update(records)
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method), initializer=_init_worker,
+                               initargs=(sent, engine))
+    try:
+        results = pool.map(_check_part, tasks)  # forks the workers (before a progress bar starts a thread)
+        _INHERITED = None
+        with progress_bar(progress) as bar:
+            for records, found, error in results:
+                if error is not None:  # the error one process reports, its words and line
+                    raise _first_syntax_error(path, fmt) or SyntaxError(f"{path}: {error[0]}")
+                report.add(found, records)
+                bar.update(records)
+    except BrokenProcessPool as e:  # a worker killed (out of memory?): Pool.imap would wait forever
+        raise ValueError(f"{path}: a worker process died ({e}); try fewer --jobs") from None
+    finally:
+        _INHERITED = None
+        pool.shutdown(wait=False, cancel_futures=True)
     return report
 
 
 def record_cuts(path: Path, fmt: ox.RdfFormat, part_bytes: int = PART_BYTES) -> list[int]:
     """Byte offsets 0 < ... < size where parts start, each at a record start about ``part_bytes`` after the
     previous one, then the file's size."""
+    if part_bytes < 1:
+        raise ValueError(f"part_bytes must be at least 1, not {part_bytes}")
     size = path.stat().st_size
     cuts = [0]
+    if size <= part_bytes:
+        return [0, size]
     with path.open("rb") as f:
         target = part_bytes
         while target < size:
-            cut = _record_start_after(f, target, fmt)
+            cut, scanned_to = _record_start_after(f, target, fmt)
             if cut is not None and cut < size:
                 cuts.append(cut)
                 target = cut + part_bytes
-            else:  # no record starts near here (one huge record, or lines that do not parse): look further on
-                target += part_bytes
+            elif scanned_to is None:  # no record starts before the end of the file
+                break
+            else:  # no record starts in SCAN_LINES lines (one huge record, or lines that do not parse): go on
+                target = max(target + part_bytes, scanned_to)
     cuts.append(size)
     return cuts
 
 
-def _record_start_after(f: Any, offset: int, fmt: ox.RdfFormat) -> int | None:
-    """The offset of the first line after ``offset`` that surely starts a record, if one is found soon."""
+def _record_start_after(f: Any, offset: int, fmt: ox.RdfFormat) -> tuple[int | None, int | None]:
+    """(the offset of the first line after ``offset`` that surely starts a record, if one is found soon;
+    where the scan stopped, None at the end of the file)."""
     f.seek(offset - 1)
     f.readline()  # to the start of the next line (offset itself, when the byte before it ends a line)
     seen: Any = None
@@ -92,29 +116,30 @@ def _record_start_after(f: Any, offset: int, fmt: ox.RdfFormat) -> int | None:
         at = f.tell()
         line = f.readline()
         if not line:
-            return None
-        key = _record_key(line, fmt)
-        if key is None:
-            continue
-        if seen is not None and key != seen and _starts_record(key, fmt):
-            return at
-        seen = key
-    return None
+            return None, None
+        keys = _record_keys(line, fmt)
+        if seen is not None and keys and keys[0] is not None and keys[0] != seen and _starts_record(keys[0], fmt):
+            return at, at
+        seen = next((k for k in reversed(keys) if k is not None), seen)
+    return None, f.tell()
 
 
-def _record_key(line: bytes, fmt: ox.RdfFormat) -> Any:
-    """What tells records apart on a line: its graph (N-Quads) or the trial its subject was minted for
-    (N-Triples); None for a line without one (a blank line, a comment, a node shared by records, bad syntax)."""
+def _record_keys(line: bytes, fmt: ox.RdfFormat) -> list[Any]:
+    """What tells records apart, for each statement of a line (a lone CR ends a statement too, so a line as
+    ``readline`` cuts it can hold several): its graph (N-Quads) or the trial its subject was minted for
+    (N-Triples, None for a node shared by records); none for a blank line or a comment; up to bad syntax,
+    which the worker whose part holds it reports."""
+    keys: list[Any] = []
     try:
-        quad = next(iter(ox.parse(line, format=fmt)), None)
+        for quad in ox.parse(line, format=fmt):
+            if fmt == ox.RdfFormat.N_QUADS:
+                keys.append(quad.graph_name)
+            else:
+                subject = quad.subject
+                keys.append(trial_of(subject.value) if isinstance(subject, ox.NamedNode) else None)
     except SyntaxError:
-        return None  # the worker whose part holds it reports it
-    if quad is None:
-        return None
-    if fmt == ox.RdfFormat.N_QUADS:
-        return quad.graph_name
-    subject = quad.subject
-    return trial_of(subject.value) if isinstance(subject, ox.NamedNode) else None
+        pass
+    return keys
 
 
 def _starts_record(key: Any, fmt: ox.RdfFormat) -> bool:
@@ -124,12 +149,15 @@ def _starts_record(key: Any, fmt: ox.RdfFormat) -> bool:
 
 # ------------------------------------------------------------------------------------------ workers
 _SHAPES: Shapes | None = None
+_INHERITED: Shapes | None = None  # custom shapes, set in the parent for the workers it forks
 _ENGINE = "compiled"
 
 
 def _init_worker(own_shapes: str | None, engine: str) -> None:
     global _SHAPES, _ENGINE
-    if own_shapes is None:
+    if _INHERITED is not None:
+        _SHAPES = _INHERITED
+    elif own_shapes is None:
         _SHAPES = load_shapes()
     else:
         import rdflib
@@ -147,6 +175,8 @@ def _check_part(task: tuple[str, str, int, int]) -> tuple[int, list[Violation], 
     with open(path, "rb") as f:
         f.seek(start)
         data = f.read(end - start)
+    if len(data) != end - start:
+        raise ValueError(f"{path}: the file changed while it was being checked")
     fmt = ox.RdfFormat.from_extension(extension)
     report = ValidationReport()
     try:
@@ -160,23 +190,14 @@ def _records(data: bytes, fmt: Any) -> Iterator[Any]:
     return group_records(ox.parse(data, format=fmt), fmt)
 
 
-def _in_file(path: Path, start: int, message: str, where: tuple[Any, ...] | None = None) -> SyntaxError:
-    """A worker's syntax error as one process reports it: line numbers counted from the start of the file."""
-    lines = _lines_before(path, start)
-    shifted = _LINE_NUMBER.sub(lambda m: f"line {int(m[1]) + lines}", message)
-    if where:
-        filename, lineno, column, text, end_lineno, end_column = where
-        where = (filename, lineno + lines, column, text, end_lineno and end_lineno + lines, end_column)
-    error = SyntaxError(shifted, where) if where else SyntaxError(shifted)
-    return SyntaxError(f"{path}: {error}")
-
-
-def _lines_before(path: Path, offset: int) -> int:
-    count = 0
+def _first_syntax_error(path: Path, fmt: ox.RdfFormat) -> SyntaxError | None:
+    """The syntax error one process reports, found by parsing the file from its start: a part parsed on its
+    own can word an error otherwise (an unterminated string at the end of a part), and pyoxigraph counts a
+    lone CR as a line end too."""
     with path.open("rb") as f:
-        while f.tell() < offset:
-            block = f.read(min(1 << 20, offset - f.tell()))
-            if not block:
-                break
-            count += block.count(b"\n")
-    return count
+        try:
+            for _ in ox.parse(f, format=fmt):
+                pass
+        except SyntaxError as e:
+            return SyntaxError(f"{path}: {e}")
+    return None

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from kg.cli import main
 from kg.validate import iter_file_records, load_shapes, validate_file
-from kg.validate_parts import record_cuts, validate_file_in_parts
+from kg.validate_parts import _check_part, record_cuts, validate_file_in_parts
 
 SMALL_PARTS = 48 * 1024  # many parts from a test-sized file
 
@@ -96,16 +96,102 @@ def test_a_file_with_no_record_boundary_is_one_part(tmp_path: Path) -> None:
 def test_workers_check_with_the_shapes_they_are_given(tmp_path: Path, mixed_nq: Path) -> None:
     own = tmp_path / "own.ttl"
     own.write_text("""@prefix sh: <http://www.w3.org/ns/shacl#> .
-<https://example.org/shapes#Acronym> a sh:NodeShape ;
+<https://example.org/shapes#Acronym> a sh:PropertyShape ;
     sh:targetClass <https://w3id.org/trialkg/ontology#ClinicalStudy> ;
-    sh:property [ sh:path <https://w3id.org/trialkg/ontology#acronym> ; sh:minCount 1 ; sh:severity sh:Info ] .
+    sh:path <https://w3id.org/trialkg/ontology#acronym> ; sh:minCount 1 ; sh:severity sh:Info ; sh:message "m" .
 """, encoding="utf-8")
     shapes = load_shapes(str(own))
+    assert shapes.compiled is not None  # else one process checks them (pyshacl), and no worker would be tested
     one = validate_file(mixed_nq, shapes=shapes)
     parts = validate_file_in_parts(mixed_nq, 2, shapes=shapes, part_bytes=SMALL_PARTS)
     assert one.violations and {(v.path, v.severity) for v in one.violations} == {
         ("https://w3id.org/trialkg/ontology#acronym", "Info")}
     assert parts.violations == one.violations
+
+
+def test_pyshacl_is_one_process(tmp_path: Path, mixed_nq: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyshacl orders results within a batch of records; parts would cut the batches elsewhere."""
+    small = tmp_path / "small.nq"
+    small.write_bytes(mixed_nq.read_bytes()[:SMALL_PARTS * 4].rsplit(b"\n", 1)[0] + b"\n")
+    monkeypatch.setattr("kg.validate_parts.record_cuts", lambda *a, **k: pytest.fail("cut for pyshacl"))
+    one = validate_file(small, engine="pyshacl")
+    assert validate_file_in_parts(small, 2, engine="pyshacl", part_bytes=SMALL_PARTS).violations == one.violations
+
+
+def _cr_before_record_starts(data: bytes) -> bytes:
+    """Each record's first quad on the line of the quad before it, after a lone CR (an N-Quads line end)."""
+    out: list[bytes] = []
+    previous = None
+    for line in data.split(b"\n")[:-1]:
+        graph = line.rsplit(b" ", 2)[-2]
+        if out and graph != previous and b"/graph/entities>" not in graph:
+            out[-1] += b"\r" + line
+        else:
+            out.append(line)
+        previous = graph
+    return b"\n".join(out) + b"\n"
+
+
+def test_a_lone_cr_ends_a_line_for_the_cuts_too(tmp_path: Path, mixed_nq: Path) -> None:
+    path = tmp_path / "cr.nq"
+    path.write_bytes(_cr_before_record_starts(mixed_nq.read_bytes()))
+    one = validate_file(path)
+    parts = validate_file_in_parts(path, 2, part_bytes=SMALL_PARTS)
+    assert (parts.records, parts.violations) == (one.records, one.violations)
+
+
+@pytest.mark.parametrize("case", ["lone CR before the error", "unterminated string at the end of a part"])
+def test_syntax_errors_read_as_one_process_words_them(case: str, tmp_path: Path, mixed_nq: Path) -> None:
+    data = mixed_nq.read_bytes()
+    cuts = record_cuts(mixed_nq, ox.RdfFormat.N_QUADS, SMALL_PARTS)
+    if case.startswith("lone CR"):
+        data = data.replace(b"\n", b"\r# a comment\n", 1)
+        at = cuts[3] + len(b"\r# a comment")
+        data = data[:at] + data[at:].replace(b"<https://", b"<https:// ", 1)
+    else:  # the last line before a cut loses the quote that closes a string; strings follow in the next part
+        before = data[:cuts[2] - 1]
+        graph = before.rsplit(b"\n", 1)[-1].rsplit(b" ", 2)[-2]
+        data = before + b'\n<https://example.org/s> <https://example.org/p> "unterminated ' + graph + b" .\n" + \
+            data[cuts[2]:]
+    bad = tmp_path / "bad.nq"
+    bad.write_bytes(data)
+    with pytest.raises(SyntaxError) as one:
+        validate_file(bad)
+    with pytest.raises(SyntaxError) as parts:
+        validate_file_in_parts(bad, 2, part_bytes=SMALL_PARTS)
+    assert str(parts.value) == str(one.value)
+
+
+def _dies_past_the_first_part(task: tuple[str, str, int, int]) -> object:
+    import os
+    import signal
+
+    if task[2] > 0:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's OOM killer does
+    return _check_part(task)
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang(mixed_nq: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("kg.validate_parts._check_part", _dies_past_the_first_part)  # forked workers see it
+    with pytest.raises(ValueError, match="worker process died"):
+        validate_file_in_parts(mixed_nq, 2, part_bytes=SMALL_PARTS)
+
+
+def test_cuts_look_at_each_line_a_bounded_number_of_times(tmp_path: Path, mixed_nq: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tiny parts and a long last record: each scan for a record start went on to the end of the file, once
+    per part_bytes after the last start (quadratic)."""
+    import kg.validate_parts as parts
+
+    line = '<https://example.org/s{0}> <https://example.org/p> "{0}" <https://example.org/g> .\n'
+    path = tmp_path / "tail.nq"
+    path.write_bytes(mixed_nq.read_bytes() + "".join(line.format(i) for i in range(3000)).encode())
+    looked = []
+    keys = parts._record_keys
+    monkeypatch.setattr(parts, "_record_keys", lambda *a: looked.append(1) or keys(*a))
+    cuts = parts.record_cuts(path, ox.RdfFormat.N_QUADS, 64)
+    assert cuts == sorted(set(cuts)) and len(cuts) > 20
+    assert len(looked) <= 2 * path.read_bytes().count(b"\n")
 
 
 def test_cli_jobs_prints_what_one_process_prints(mixed_nq: Path, monkeypatch: pytest.MonkeyPatch) -> None:
