@@ -31,6 +31,7 @@ from kg.validate import (
     compile_shapes,
     file_format,
     group_records,
+    iter_file_records,
     load_shapes,
     validate_file,
     validate_records,
@@ -71,7 +72,7 @@ def validate_file_in_parts(path: str | Path, jobs: int, *, shapes: Shapes | None
         with progress_bar(progress) as bar:
             for records, found, error in results:
                 if error is not None:  # the error one process reports, its words and line
-                    raise _first_syntax_error(path, fmt) or SyntaxError(f"{path}: {error[0]}")
+                    raise _first_syntax_error(path) or SyntaxError(f"{path}: {error[0]}")
                 report.add(found, records)
                 bar.update(records)
     except BrokenProcessPool as e:  # a worker killed (out of memory?): Pool.imap would wait forever
@@ -190,14 +191,13 @@ def _records(data: bytes, fmt: Any) -> Iterator[Any]:
     return group_records(ox.parse(data, format=fmt), fmt)
 
 
-def _first_syntax_error(path: Path, fmt: ox.RdfFormat) -> SyntaxError | None:
-    """The syntax error one process reports, found by parsing the file from its start: a part parsed on its
-    own can word an error otherwise (an unterminated string at the end of a part), and pyoxigraph counts a
-    lone CR as a line end too."""
-    with path.open("rb") as f:
-        try:
-            for _ in ox.parse(f, format=fmt):
-                pass
-        except SyntaxError as e:
-            return SyntaxError(f"{path}: {e}")
+def _first_syntax_error(path: Path) -> SyntaxError | None:
+    """The syntax error one process reports, found as it finds it, reading the file from its start: a part
+    parsed on its own can word an error otherwise (an unterminated string at the end of a part), and
+    pyoxigraph counts a lone CR as a line end too."""
+    try:
+        for _ in iter_file_records(path):
+            pass
+    except SyntaxError as e:
+        return e
     return None
