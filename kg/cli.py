@@ -402,11 +402,15 @@ def validate(file: Path | None, store: Path | None, fmt: str, max_shown: int, pr
     import json
 
     from kg.validate import validate_store
-    from kg.validate_parts import validate_file_in_parts
+    from kg.validate_parts import one_process_reason, validate_file_in_parts
 
     if (file is None) == (store is None):
         _fail("give one FILE or --store DIR to validate")
     try:
+        if jobs != 1:  # say so rather than ignore -j
+            reason = "a store is read by one process" if file is None else one_process_reason(file)
+            if reason:
+                click.echo(f"kg validate: -j {jobs}: {reason}", err=True)
         show = sys.stderr.isatty() if progress is None else progress
         report = (validate_store(store, progress=show) if store is not None
                   else validate_file_in_parts(file, jobs, progress=show))  # type: ignore[arg-type]

@@ -48,11 +48,8 @@ def validate_file_in_parts(path: str | Path, jobs: int, *, shapes: Shapes | None
     global _INHERITED
     path = Path(path)
     jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
-    fmt, gz = file_format(path)
-    # pyshacl checks batches of records and orders results within a batch: parts would cut batches elsewhere
-    # than one process does, so pyshacl (asked for, or for shapes the compiled checker cannot run) is one process.
-    compiled = engine == "compiled" and (shapes or load_shapes()).compiled is not None
-    splittable = jobs > 1 and fmt in _SPLITTABLE and not gz and compiled
+    fmt, _ = file_format(path)
+    splittable = jobs > 1 and one_process_reason(path, shapes, engine) is None
     cuts = record_cuts(path, fmt, part_bytes) if splittable else []
     if len(cuts) < 3:  # one part: nothing to share
         return validate_file(path, shapes=shapes, engine=engine, progress=progress)
@@ -81,6 +78,20 @@ def validate_file_in_parts(path: str | Path, jobs: int, *, shapes: Shapes | None
         _INHERITED = None
         pool.shutdown(wait=False, cancel_futures=True)
     return report
+
+
+def one_process_reason(path: Path, shapes: Shapes | None = None, engine: str = "compiled") -> str | None:
+    """Why a file is checked by one process whatever the number of jobs; None if it can be cut into parts."""
+    fmt, gz = file_format(path)
+    if fmt not in _SPLITTABLE:
+        return f"a {fmt.name} file is read by one process (only N-Triples and N-Quads are cut into parts)"
+    if gz:
+        return "a gzipped file is read by one process"
+    # pyshacl checks batches of records and orders results within a batch: parts would cut batches elsewhere
+    # than one process does, so pyshacl (asked for, or for shapes the compiled checker cannot run) is one process.
+    if engine != "compiled" or (shapes or load_shapes()).compiled is None:
+        return "pyshacl checks in one process"
+    return None
 
 
 def record_cuts(path: Path, fmt: ox.RdfFormat, part_bytes: int = PART_BYTES) -> list[int]:

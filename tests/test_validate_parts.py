@@ -200,3 +200,16 @@ def test_cli_jobs_prints_what_one_process_prints(mixed_nq: Path, monkeypatch: py
     two = CliRunner().invoke(main, ["validate", str(mixed_nq), "--max", "0", "-j", "2"])
     assert one.exit_code == two.exit_code == 1
     assert two.output == one.output
+
+
+def test_cli_says_when_jobs_cannot_be_used(tmp_path: Path, mixed_nq: Path, sample_store: Path) -> None:
+    turtle = tmp_path / "mixed.ttl"
+    with mixed_nq.open("rb") as f:
+        turtle.write_bytes(ox.serialize([q.triple for q in ox.parse(f, format=ox.RdfFormat.N_QUADS)],
+                                        format=ox.RdfFormat.TURTLE))
+    for args, said in (([str(turtle)], "a Turtle file is read by one process"),
+                       (["--store", str(sample_store)], "a store is read by one process")):
+        result = CliRunner().invoke(main, ["validate", *args, "-j", "2", "--max", "1"])
+        assert result.exit_code in (0, 1) and f"-j 2: {said}" in result.output, result.output
+    quiet = CliRunner().invoke(main, ["validate", str(mixed_nq), "-j", "2", "--max", "1"])
+    assert "read by one process" not in quiet.output
