@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kg.gcpolicy import YOUNG_GC_THRESHOLD, streaming_gc
+from kg.gcpolicy import rare_young_passes, streaming_gc
 from kg.identity import DEFAULT_BASE, Iris
 from kg.inputs import Payload, iter_payloads
 from kg.mapping import MappedRecord, MeshLookup, map_trial, mesh_description
@@ -155,7 +155,7 @@ def _init_worker(worker: _Worker, spool_path: str | None) -> None:
     global _WORKER, _SPOOL_PATH
     _WORKER = worker
     _SPOOL_PATH = spool_path
-    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])  # as the build sets it (spawned workers too)
+    rare_young_passes()  # as the build sets it (spawned workers too)
 
 
 def _work(payload: Payload) -> tuple[list[RecordOut], list[Problem]]:

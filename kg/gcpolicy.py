@@ -16,6 +16,11 @@ YOUNG_GC_THRESHOLD = 50_000
 _depth = 0  # streaming_gc blocks entered and not yet left (a build validates each record inside its own)
 
 
+def rare_young_passes() -> None:
+    """Young-generation passes every YOUNG_GC_THRESHOLD allocations, from now on (a worker process's life)."""
+    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
+
+
 @contextmanager
 def streaming_gc() -> Iterator[None]:
     """Within the block: rare young-generation passes, and what exists on entry frozen. Restored after (a
@@ -31,7 +36,7 @@ def streaming_gc() -> Iterator[None]:
         return
     thaw = gc.get_freeze_count() == 0
     thresholds = gc.get_threshold()
-    gc.set_threshold(YOUNG_GC_THRESHOLD, *thresholds[1:])
+    rare_young_passes()
     gc.freeze()
     _depth += 1
     try:

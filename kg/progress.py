@@ -13,9 +13,7 @@ def with_progress(items: Iterable[T], enabled: bool, desc: str = "records") -> I
     """``items``, counted on stderr (done, rate) when ``enabled``; unchanged otherwise."""
     if not enabled:
         return iter(items)
-    from tqdm import tqdm  # only when a person is watching
-
-    return iter(tqdm(items, desc=desc, unit=" rec", file=sys.stderr, mininterval=0.5))
+    return iter(_tqdm(desc, items))
 
 
 class _Silent:
@@ -31,8 +29,10 @@ class _Silent:
 
 def progress_bar(enabled: bool, desc: str = "records") -> Any:
     """A counter to ``update(n)`` as work is done, shown on stderr when ``enabled`` (a context manager)."""
-    if not enabled:
-        return _Silent()
-    from tqdm import tqdm
+    return _tqdm(desc) if enabled else _Silent()
 
-    return tqdm(desc=desc, unit=" rec", file=sys.stderr, mininterval=0.5)
+
+def _tqdm(desc: str, items: Iterable[Any] | None = None) -> Any:
+    from tqdm import tqdm  # only when a person is watching
+
+    return tqdm(items, desc=desc, unit=" rec", file=sys.stderr, mininterval=0.5)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.gcpolicy import YOUNG_GC_THRESHOLD
+from kg.gcpolicy import rare_young_passes
 from kg.identity import is_entities_graph
 from kg.progress import progress_bar
 from kg.shacl import trial_of
@@ -177,7 +177,7 @@ def _init_worker(own_shapes: str | None, engine: str) -> None:
         _SHAPES = compile_shapes(rdflib.Graph().parse(data=own_shapes, format="nt"))
     _ENGINE = engine
     # As a streaming job sets it (kg.gcpolicy): rare young passes, the shapes and caches frozen once.
-    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
+    rare_young_passes()
     gc.freeze()
 
 
