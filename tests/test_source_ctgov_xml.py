@@ -418,3 +418,32 @@ def test_external_entities_are_not_resolved(tmp_path: Path) -> None:
 )
 def test_parse_date(raw: str, expected: PartialDate | None) -> None:
     assert ctgov_xml.parse_date(raw) == expected
+
+
+def test_element_text_and_paths_as_elementpath_gives_them() -> None:
+    """The source finds elements by child iteration, not ElementPath: the same elements and texts. A text of
+    nested elements and comments joins their text; CR line ends become LF; a path takes the first match in
+    document order across repeated parents (collaborators of every <sponsors>); a blank element is no value."""
+    text = (
+        "<clinical_study><id_info><nct_id>NCT00000102</nct_id><nct_alias> </nct_alias>"
+        "<nct_alias>NCT00000103</nct_alias></id_info>"
+        "<brief_title>A <!-- c --><b>bold</b> <i>word</i>&#xD;&#xA;end\r</brief_title>"
+        "<acronym>  </acronym>"
+        "<sponsors><lead_sponsor><agency_class>NIH</agency_class></lead_sponsor>"
+        "<collaborator><agency>First</agency></collaborator></sponsors>"
+        "<sponsors><lead_sponsor><agency>Lead</agency><agency_class>NIH</agency_class></lead_sponsor>"
+        "<collaborator><agency>Second</agency></collaborator></sponsors>"
+        "<location><facility><name>Clinic</name><address><city>Oslo</city><country>Norway</country></address>"
+        "</facility><status>Recruiting</status></location>"
+        "</clinical_study>"
+    )
+    [t], problems = read_text(text)
+    assert problems == []
+    assert t.nct_aliases == ("NCT00000103",)
+    assert t.brief_title == "A bold word\nend"
+    assert t.acronym is None
+    assert t.lead_sponsor is None  # the first <lead_sponsor> (ElementPath's find) has no agency
+    assert [c.name for c in t.collaborators] == ["First", "Second"]
+    [site] = t.sites
+    assert (site.facility, site.city, site.state, site.country, site.status) == (
+        "Clinic", "Oslo", None, "Norway", "RECRUITING")

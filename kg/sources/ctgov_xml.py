@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
+from functools import lru_cache
 from typing import Literal
 
 from lxml import etree
@@ -43,9 +44,13 @@ NCT_ID = re.compile(r"NCT\d{8}")
 NCT_ID_EXACT = re.compile(r"^NCT\d{8}$")
 
 
+_NOT_KEY = re.compile(r"[^A-Z0-9]+")
+
+
+@lru_cache(maxsize=1 << 12)  # a few hundred labels recur in every record
 def _key(label: str) -> str:
     """A legacy label as a lookup key: upper case, each run of non-alphanumerics one ``_``."""
-    return re.sub(r"[^A-Z0-9]+", "_", label.upper()).strip("_")
+    return _NOT_KEY.sub("_", label.upper()).strip("_")
 
 
 def _table(scheme: str, **exceptions: str) -> dict[str, str]:
@@ -160,6 +165,7 @@ BULLET = re.compile(r"^([-*\u2022o]|\d+[.)])\s{2,}")
 
 
 # --- parsing ------------------------------------------------------------------------------------------------
+@lru_cache(maxsize=1)  # one per process: a parser is reusable, not thread-safe (a build has one thread)
 def _parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
@@ -169,6 +175,7 @@ def _parser() -> etree.XMLParser:
         remove_comments=True,
         remove_pis=True,
         huge_tree=False,
+        collect_ids=False,  # no xml:id lookups: skip hashing them
     )
 
 
@@ -208,18 +215,44 @@ def _text(el: etree._Element | None) -> str | None:
     """Stripped text content of an element, line breaks as LF (the XML writes some as ``&#xD;``), or None."""
     if el is None:
         return None
-    value = "".join(el.itertext()).replace("\r\n", "\n").replace("\r", "\n").strip()
-    return value or None
+    value = el.text if len(el) == 0 else "".join(el.itertext())  # nearly all are leaves: no iterator
+    if not value:
+        return None
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return value.strip() or None
+
+
+# Elements by a path of child tag names ("facility/address/city"), as ElementPath's find/findall give them, in
+# document order, but through lxml's own child iteration: ElementPath costs about twice as much per call, and
+# a record asks ~300 times.
+def _first(parent: etree._Element, path: str) -> etree._Element | None:
+    tag, _, rest = path.partition("/")
+    if not rest:
+        return next(parent.iterchildren(tag), None)
+    for child in parent.iterchildren(tag):
+        if (found := _first(child, rest)) is not None:
+            return found
+    return None
+
+
+def _each(parent: etree._Element, path: str) -> Iterator[etree._Element]:
+    tag, _, rest = path.partition("/")
+    if not rest:
+        yield from parent.iterchildren(tag)
+        return
+    for child in parent.iterchildren(tag):
+        yield from _each(child, rest)
 
 
 def _find(parent: etree._Element | None, path: str) -> str | None:
-    return None if parent is None else _text(parent.find(path))
+    return None if parent is None else _text(_first(parent, path))
 
 
 def _all(parent: etree._Element | None, path: str) -> tuple[str, ...]:
     if parent is None:
         return ()
-    return tuple(v for v in (_text(el) for el in parent.findall(path)) if v)
+    return tuple(v for v in map(_text, _each(parent, path)) if v)
 
 
 def textblock(raw: str | None) -> str | None:
@@ -265,7 +298,7 @@ class _Context:
 
 
 def _trial(root: etree._Element, origin: str, problems: list[Problem]) -> Trial | None:
-    id_info = root.find("id_info")
+    id_info = _first(root, "id_info")
     nct_id = _find(id_info, "nct_id")
     org_study_id = _find(id_info, "org_study_id")
     if nct_id is None or not NCT_ID_EXACT.match(nct_id):
@@ -276,7 +309,7 @@ def _trial(root: etree._Element, origin: str, problems: list[Problem]) -> Trial 
     aliases = _all(id_info, "nct_alias")
     brief_summary = textblock(_find(root, "brief_summary/textblock"))
     detailed = textblock(_find(root, "detailed_description/textblock"))
-    lead = _org(root.find("sponsors/lead_sponsor"), ctx, "sponsors/lead_sponsor")
+    lead = _org(_first(root, "sponsors/lead_sponsor"), ctx, "sponsors/lead_sponsor")
     interventions = _interventions(root, ctx)
     enrollment, enrollment_type = _enrollment(root, ctx)
     return Trial(
@@ -300,11 +333,11 @@ def _trial(root: etree._Element, origin: str, problems: list[Problem]) -> Trial 
         design=_design(root, ctx),
         enrollment=enrollment,
         enrollment_type=enrollment_type,
-        has_results=root.find("clinical_results") is not None,
+        has_results=_first(root, "clinical_results") is not None,
         keywords=_all(root, "keyword"),
         lead_sponsor=lead,
         collaborators=_collaborators(root, ctx),
-        responsible_party=_responsible_party(root.find("responsible_party"), ctx),
+        responsible_party=_responsible_party(_first(root, "responsible_party"), ctx),
         officials=_officials(root, ctx),
         central_contacts=_contacts(root, "overall_contact", "overall_contact_backup", None),
         interventions=interventions,
@@ -312,11 +345,11 @@ def _trial(root: etree._Element, origin: str, problems: list[Problem]) -> Trial 
         conditions=_all(root, "condition"),
         mesh_terms=_mesh_terms(root),
         outcomes=_outcomes(root),
-        eligibility=_eligibility(root.find("eligibility"), ctx),
-        sites=tuple(_site(el, ctx) for el in root.findall("location")),
+        eligibility=_eligibility(_first(root, "eligibility"), ctx),
+        sites=tuple(_site(el, ctx) for el in _each(root, "location")),
         references=_references(root),
         links=_links(root),
-        ipd_sharing=_ipd_sharing(root.find("patient_data"), ctx),
+        ipd_sharing=_ipd_sharing(_first(root, "patient_data"), ctx),
         related_nct_ids=_related_nct_ids((brief_summary, detailed), {nct_id, *aliases}),
     )
 
@@ -353,7 +386,7 @@ def _checked(year: int, month: int | None, day: int | None, date_type: str | Non
 def _dates(root: etree._Element, ctx: _Context) -> dict[str, PartialDate]:
     dates: dict[str, PartialDate] = {}
     for key, names in DATE_ELEMENTS.items():
-        el = next((e for e in (root.find(n) for n in names) if e is not None and _text(e)), None)
+        el = next((e for e in (_first(root, n) for n in names) if e is not None and _text(e)), None)
         if el is None:
             continue
         date_type = ctx.code(DATE_TYPE, el.get("type"), f"{el.tag}/@type")
@@ -403,7 +436,7 @@ def _masking(value: str | None, ctx: _Context, field: str) -> tuple[str | None, 
 
 
 def _design(root: etree._Element, ctx: _Context) -> Design | None:
-    info = root.find("study_design_info")
+    info = _first(root, "study_design_info")
     if info is not None:
         values = {field: _find(info, field) for field in OLD_DESIGN_KEYS.values()}
         prefix = "study_design_info/"
@@ -444,7 +477,7 @@ def _old_design(text: str) -> dict[str, str]:
 
 
 def _enrollment(root: etree._Element, ctx: _Context) -> tuple[int | None, str | None]:
-    el = root.find("enrollment")
+    el = _first(root, "enrollment")
     value = _text(el)
     if el is None or value is None:
         return None, None
@@ -464,7 +497,7 @@ def _org(el: etree._Element | None, ctx: _Context, field: str) -> OrgMention | N
 
 
 def _collaborators(root: etree._Element, ctx: _Context) -> tuple[OrgMention, ...]:
-    found = (_org(el, ctx, "sponsors/collaborator") for el in root.findall("sponsors/collaborator"))
+    found = (_org(el, ctx, "sponsors/collaborator") for el in _each(root, "sponsors/collaborator"))
     return tuple(org for org in found if org is not None)
 
 
@@ -500,7 +533,7 @@ def _responsible_party(el: etree._Element | None, ctx: _Context) -> ResponsibleP
 
 def _officials(root: etree._Element, ctx: _Context) -> tuple[PersonMention, ...]:
     officials = []
-    for el in root.findall("overall_official"):
+    for el in _each(root, "overall_official"):
         if (name := _find(el, "last_name")) is None:
             continue
         role = ctx.code(OFFICIAL_ROLE, _find(el, "role"), "overall_official/role")
@@ -514,25 +547,28 @@ def _contacts(
     """Contact names only (no phone or e-mail): roles CONTACT and CONTACT_BACKUP."""
     people = []
     for tag, role in ((main, "CONTACT"), (backup, "CONTACT_BACKUP")):
-        for el in parent.findall(tag):
+        for el in _each(parent, tag):
             if name := _find(el, "last_name"):
                 people.append(PersonMention(name, role=role, affiliation=affiliation))
     return tuple(people)
 
 
 def _site(el: etree._Element, ctx: _Context) -> Site:
-    facility = _find(el, "facility/name")
+    # The location's (first) facility and its (first) address, found once: a record lists ~30 sites.
+    place = _first(el, "facility")
+    address = None if place is None else _first(place, "address")
+    facility = _find(place, "name")
     investigators = []
-    for inv in el.findall("investigator"):
+    for inv in _each(el, "investigator"):
         if name := _find(inv, "last_name"):
             role = ctx.code(OFFICIAL_ROLE, _find(inv, "role"), "location/investigator/role")
             investigators.append(PersonMention(name, role=role, affiliation=facility))
     return Site(
         facility=facility,
-        city=_find(el, "facility/address/city"),
-        state=_find(el, "facility/address/state"),
-        zip=_find(el, "facility/address/zip"),
-        country=_find(el, "facility/address/country"),
+        city=_find(address, "city"),
+        state=_find(address, "state"),
+        zip=_find(address, "zip"),
+        country=_find(address, "country"),
         status=ctx.code(SITE_STATUS, _find(el, "status"), "location/status"),
         people=(*investigators, *_contacts(el, "contact", "contact_backup", facility)),
     )
@@ -540,7 +576,7 @@ def _site(el: etree._Element, ctx: _Context) -> Site:
 
 def _interventions(root: etree._Element, ctx: _Context) -> tuple[Intervention, ...]:
     found = []
-    for el in root.findall("intervention"):
+    for el in _each(root, "intervention"):
         if (name := _find(el, "intervention_name")) is None:
             continue
         found.append(
@@ -560,7 +596,7 @@ def _interventions(root: etree._Element, ctx: _Context) -> tuple[Intervention, .
 def _arms(root: etree._Element, interventions: tuple[Intervention, ...], ctx: _Context) -> tuple[Arm, ...]:
     """Arms with the names of the interventions that list the arm's label (the XML links them that way)."""
     arms = []
-    for el in root.findall("arm_group"):
+    for el in _each(root, "arm_group"):
         if (label := _find(el, "arm_group_label")) is None:
             continue
         arms.append(
@@ -585,7 +621,7 @@ def _mesh_terms(root: etree._Element) -> tuple[MeshTerm, ...]:
 def _outcomes(root: etree._Element) -> tuple[Outcome, ...]:
     outcomes = []
     for tag, kind in OUTCOME_KINDS:
-        for el in root.findall(tag):
+        for el in _each(root, tag):
             if measure := _find(el, "measure"):
                 outcomes.append(Outcome(kind, measure, _find(el, "description"), _find(el, "time_frame")))
     return tuple(outcomes)
@@ -626,7 +662,7 @@ def _eligibility(el: etree._Element | None, ctx: _Context) -> Eligibility | None
 def _references(root: etree._Element) -> tuple[Reference, ...]:
     refs = []
     for tag, kind in REFERENCE_KINDS:
-        for el in root.findall(tag):
+        for el in _each(root, tag):
             citation, pmid = _find(el, "citation"), _find(el, "PMID")
             if citation or pmid:
                 refs.append(Reference(citation=citation, pmid=pmid, type=kind))
@@ -635,7 +671,7 @@ def _references(root: etree._Element) -> tuple[Reference, ...]:
 
 def _links(root: etree._Element) -> tuple[Link, ...]:
     return tuple(
-        Link(url, _find(el, "description")) for el in root.findall("link") if (url := _find(el, "url"))
+        Link(url, _find(el, "description")) for el in _each(root, "link") if (url := _find(el, "url"))
     )
 
 
