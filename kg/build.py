@@ -239,7 +239,7 @@ def iter_records(
             report.extend(problems)
             problems.clear()
             if at is not None:
-                chain.read(at.offset, at.index, at.done)
+                chain.read(at.offset, at.index, at.done, at.need)
     else:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         ctx = multiprocessing.get_context(method)
@@ -262,7 +262,7 @@ def iter_records(
                     recs, problems, at = worker.payload(payload) if payload is not None else ([], [], None)
                 report.extend(problems)
                 if at is not None:
-                    chain.read(at.offset, at.index, at.done)
+                    chain.read(at.offset, at.index, at.done, at.need)
                 yield from recs
     report.extend(input_problems)
 

@@ -59,10 +59,13 @@ class Payload:
         that are not UTF-8 are reported as ``read`` reports them, and left for the reader to replace."""
         data = self._bytes(problems)
         if data is not None:
+            start = self.part.start if self.part else 0
+            # A stand-in (ArrayChain) checks only the bytes no part before it had: each is reported once.
+            skip = max(0, self.part.checked - start) if isinstance(self.part, ArrayPart) else 0
             try:
-                data.decode("utf-8")
+                str(memoryview(data)[skip:], "utf-8")
             except UnicodeDecodeError:
-                decode(self.origin, data, problems, self.part.start if self.part else 0)
+                decode(self.origin, data[skip:], problems, start + skip)
         return data
 
     def _bytes(self, problems: list[Problem]) -> bytes | None:
@@ -89,12 +92,14 @@ class FilePart:
 @dataclass(frozen=True, slots=True)
 class ArrayPart:
     """Bytes ``start`` to ``end`` of a file that holds an array, cut where an element opens; ``first`` is the index of
-    its first element, ``last`` whether it runs to the end of the file."""
+    its first element, ``last`` whether it runs to the end of the file; ``checked``: the file's bytes before it were
+    read (and their UTF-8 reported) by the parts before (a stand-in, ArrayChain)."""
 
     start: int
     end: int
     first: int
     last: bool = False
+    checked: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,10 +175,11 @@ class ArrayChain:
     """Keeps the parts of an array read in order, each from where the part before it stopped (the element after its
     last one). A part that does not start there, because the cut was a guess that proved wrong (an element start
     inside an element) or its first index was (an element that does not open like a study), is replaced by the part
-    that does: from there to its end, read in its stead."""
+    that does: from there to its end, read in its stead. A part that stopped before an element it could not finish
+    asks for more (``need`` bytes): parts are passed over until one ends that far on, and read in its stead."""
 
     def __init__(self) -> None:
-        self.offset, self.index, self.done = 0, 0, False
+        self.offset, self.index, self.done, self.need, self.checked = 0, 0, False, 0, 0
 
     def part(self, payload: Payload) -> Payload | None:
         """The payload to read for ``payload``: itself, its stand-in, or None once its array has been read."""
@@ -181,18 +187,21 @@ class ArrayChain:
         if not isinstance(part, ArrayPart):
             return payload
         if part.start == 0:  # a new file
-            self.offset, self.index, self.done = 0, 0, False
-        if self.done:
+            self.offset, self.index, self.done, self.need, self.checked = 0, 0, False, 0, 0
+        if self.done or (part.end < self.offset + self.need and not part.last):  # (read with a later part)
             return None
+        checked, self.checked = self.checked, max(self.checked, part.end)
         if (part.start, part.first) == (self.offset, self.index):
             return payload
         # Only its first index wrong: the same bytes (a gzip part's are at hand). Else they start before it.
         data = payload.data if part.start == self.offset else None
-        return dataclasses.replace(payload, part=ArrayPart(self.offset, part.end, self.index, part.last), data=data)
+        stand_in = ArrayPart(self.offset, part.end, self.index, part.last, checked)
+        return dataclasses.replace(payload, part=stand_in, data=data)
 
-    def read(self, offset: int, index: int, done: bool) -> None:
-        """Reading stopped before the element ``index`` at ``offset``, or (``done``) at the end of the array."""
-        self.offset, self.index, self.done = offset, index, done
+    def read(self, offset: int, index: int, done: bool, need: int = 0) -> None:
+        """Reading stopped before the element ``index`` at ``offset`` (to be read with ``need`` bytes from there), or
+        (``done``) at the end of the array."""
+        self.offset, self.index, self.done, self.need = offset, index, done, need
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:

@@ -65,7 +65,7 @@ def _stand_ins(src: Path) -> int:
         assert isinstance(payload.part, ArrayPart)
         at = ArrayPosition(payload.part.start, payload.part.first)
         list(array_objects(payload.read_bytes([]) or b"", "f", [], at, payload.part.start == 0, payload.part.last))
-        chain.read(at.offset, at.index, at.done)
+        chain.read(at.offset, at.index, at.done, at.need)
     return count
 
 
@@ -160,7 +160,7 @@ def test_a_broken_element_costs_only_itself(tmp_path: Path, monkeypatch: pytest.
     parts, _ = _whole_and_parts(tmp_path, data[:at] + data[at + 1:], monkeypatch)
     src = str(tmp_path / "ctg-studies.json")
     [broken] = [p for p in parts.problems if p.severity != "note"]
-    assert (broken.file, broken.severity) == (f"{src}[6]", "skipped") and "not valid JSON at byte" in broken.message
+    assert (broken.file, broken.severity) == (f"{src}[6]", "skipped") and "not valid JSON (" in broken.message
     assert why in broken.message
     assert parts.records_built == len(RECORDS) - 1
 
@@ -288,21 +288,23 @@ def test_a_bom_is_read_only_at_the_start_of_the_file() -> None:
     assert list(array_objects(b"[" + codecs.BOM_UTF8 + _compact(RECORDS[0]).encode() + b"]", "f", problems,
                               ArrayPosition(0, 0))) == []
     assert [(p.file, p.message.split(" (")[0]) for p in problems] == [
-        ("f[0]", "not valid JSON at byte 0 of the element")]
+        ("f[0]", "not valid JSON")]
 
 
-def _read_in_parts(src: Path, size: int) -> tuple[list, list]:
+def _read_in_parts(src: Path, size: int, problems: list | None = None) -> tuple[list, list]:
     """What the build reads from ``src`` cut into parts of ``size`` (parts read in turn, as ArrayChain has them)."""
-    data, chain, out, problems = src.read_bytes(), ArrayChain(), [], []
+    data, chain, out = src.read_bytes(), ArrayChain(), []
+    problems = [] if problems is None else problems
     for part in array_parts(src, size, element_start, block=256):
         payload = chain.part(Payload("f", path=src, part=part))
         if payload is None:
             continue
         assert isinstance(payload.part, ArrayPart)
         at = ArrayPosition(payload.part.start, payload.part.first)
-        chunk = data[payload.part.start:payload.part.end]
+        chunk = payload.read_bytes([]) or b""
+        assert chunk == data[payload.part.start:payload.part.end]
         out += array_objects(chunk, "f", problems, at, payload.part.start == 0, payload.part.last)
-        chain.read(at.offset, at.index, at.done)
+        chain.read(at.offset, at.index, at.done, at.need)
     return out, problems
 
 
@@ -339,3 +341,121 @@ def test_any_array_reads_the_same_whole_or_in_parts(tmp_path_factory: pytest.Tem
         return
     if isinstance(valid, list):
         assert [obj for _, obj in whole] == valid and all(p.severity == "note" for p in problems)
+
+
+class _FewProblems(list):
+    """A problems list that fails a reading that reports without end (a reader that does not move on)."""
+
+    def append(self, problem: object) -> None:
+        assert len(self) < 20, "problems without end: the reader does not move on"
+        super().append(problem)
+
+
+def test_an_element_nested_too_deep_is_skipped_and_reading_moves_on(tmp_path: Path) -> None:
+    # Deeper than json's recursion and orjson's limit: json's parser breaks at the element's start. Before, reading
+    # went on at that same place, for ever.
+    deep = '{"protocolSection": {}, "x": ' + "[" * 5000 + "]" * 5000 + "}"
+    data = ("[\n" + ",\n".join([_compact(_STUDY_LIKE[0]), deep, _compact(_STUDY_LIKE[1])]) + "\n]\n").encode()
+    src = tmp_path / "deep.json"
+    src.write_bytes(data)
+    problems: list = _FewProblems()
+    whole = list(array_objects(data, "f", problems, ArrayPosition(0, 0)))
+    assert [o for o, _ in whole] == ["f[0]", "f[2]"]
+    assert [(p.file, p.message) for p in problems] == [("f[1]", "not valid JSON (nested too deep): not read")]
+    for size in (1, 60, 500):
+        assert _read_in_parts(src, size, _FewProblems()) == (whole, problems)
+
+
+def test_an_element_that_never_closes_costs_only_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Its "]" lost: json's parser takes the studies after it into its list, to the end of the file. Before, they were
+    # all lost ("cut short"), and in parts each part was read again from the element on (the last read: the file).
+    lines = [_compact(r) for r in RECORDS]
+    lines[5] = lines[5][:-1] + ',"x":[1'  # its list and itself never closed
+    data = ("[\n" + ",\n".join(lines) + "\n]").encode()
+    parts, _ = _whole_and_parts(tmp_path, data, monkeypatch)
+    src = str(tmp_path / "ctg-studies.json")
+    assert [(p.file, p.message) for p in parts.problems if p.severity != "note"] == [
+        (f"{src}[5]", "not valid JSON (it does not end before the next study opens): not read")]
+    assert parts.records_built == len(RECORDS) - 1
+
+
+def test_an_element_that_never_closes_is_read_again_only_a_few_times(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # A part that cannot finish such an element asks for twice the bytes (ArrayPosition.need), up to _MAX_ELEMENT:
+    # the parts between are passed over, so the bytes read again stay linear and no read holds much more than that.
+    import kg.sources.study_array as study_array
+
+    monkeypatch.setattr(study_array, "_MAX_ELEMENT", 1 << 17)
+    lines = [_compact(dict(_STUDY_LIKE[i % 4], n=i)) for i in range(8000)]  # ~800 KB
+    lines[3] = lines[3][:-1] + ',"x":[1'  # never closed
+    data = ("[\n" + ",\n".join(lines) + "\n]").encode()
+    src = tmp_path / "a.json"
+    src.write_bytes(data)
+    problems: list = []
+    whole = list(array_objects(data, "f", problems, ArrayPosition(0, 0)))
+    assert [(p.file, p.message) for p in problems] == [
+        ("f[3]", "not valid JSON (it does not end within 131,072 bytes): not read")]
+    reads: list[int] = []
+    original = Payload.read_bytes
+
+    def read_bytes(self: Payload, problems: list) -> bytes | None:
+        data = original(self, problems)
+        reads.append(len(data or b""))
+        return data
+
+    monkeypatch.setattr(Payload, "read_bytes", read_bytes)
+    assert _read_in_parts(src, 2000, []) == (whole, problems)
+    assert len(whole) == len(lines) - 1
+    assert sum(reads) < 2 * len(data) and max(reads) < (1 << 17) + 3 * 2000
+
+
+def test_an_array_that_cannot_be_cut_is_parsed_whole_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Keys sorted (jq -S): no study opens with "protocolSection", so no element's end can be guessed. Read whole, the
+    # array is one orjson parse, as before; element by element (a broken one), no piece runs to the end of the file.
+    import kg.sources.ctgov_v2 as ctgov_v2
+    import kg.sources.study_array as study_array
+
+    data = json.dumps(RECORDS, sort_keys=True).encode()
+    pieces: list[int] = []
+    parsed = study_array._parsed
+
+    def measured(view: memoryview, start: int, stop: int) -> object:
+        pieces.append(stop - start)
+        return parsed(view, start, stop)
+
+    monkeypatch.setattr(study_array, "_parsed", measured)
+    problems: list = []
+    got = list(array_objects(data, "f", problems, ArrayPosition(0, 0)))
+    assert got == [(f"f[{i}]", r) for i, r in enumerate(RECORDS)] and problems == []
+    assert max(pieces, default=0) <= max(len(json.dumps(r)) for r in RECORDS) * 2
+
+    def unused(*args: object) -> None:
+        raise AssertionError("read element by element")
+
+    monkeypatch.setattr(ctgov_v2, "array_objects", unused)
+    read = list(ctgov_v2.iter_study_objects(data.decode(), "f", problems, data))
+    assert read == [(f"f[{i}]", r) for i, r in enumerate(RECORDS)] and problems == []
+
+
+def test_bytes_that_are_not_utf8_are_reported_once_when_a_part_is_read_again(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # The cut inside element 4's list of study-like objects fails: the part from element 4 on is read again, and
+    # the bad bytes before the list, reported by the part before, are not reported again.
+    records = json.loads(json.dumps(RECORDS))
+    records[4]["protocolSection"]["identificationModule"]["briefTitle"] = "Étude"
+    records[4]["derivedSection"]["odd"] = [{"protocolSection": {"n": i}} for i in range(3)] * 200
+    data = _website(records).replace("Étude".encode(), b"\xfftude")
+    parts, stand_ins = _whole_and_parts(tmp_path, data, monkeypatch, in_order=False)
+    assert stand_ins > 0
+    assert [p.severity for p in parts.problems if "UTF-8" in p.message] == ["dropped"]
+
+
+def test_a_broken_element_with_bytes_that_are_not_utf8_says_the_same_whole_and_in_parts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before, the whole file counted the byte where the JSON breaks in its text re-encoded (U+FFFD: 3 bytes).
+    data = _website(RECORDS)
+    start = _studies_at(data)[6]
+    at = data.index(b'"', start + 200)
+    data = data[:start + 100] + b"\xff" + data[start + 100:at] + b"\x01" + data[at:]
+    parts, _ = _whole_and_parts(tmp_path, data, monkeypatch, in_order=False)
+    assert [p.file.rsplit("[", 1)[-1] for p in parts.problems if p.severity == "skipped"] == ["6]"]

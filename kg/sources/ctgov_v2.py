@@ -43,7 +43,7 @@ from kg.model import (
     Trial,
 )
 from kg.report import Problem, RecordError
-from kg.sources.study_array import ArrayPosition, array_objects
+from kg.sources.study_array import ArrayPosition, array_objects, element_start, starts_study_array
 
 SOURCE = "ctgov-v2"
 _PY_REPR_HEADER = re.compile(r"^\s*Raw JSON\s*\n", re.I)
@@ -134,7 +134,18 @@ def iter_study_objects(text: str, origin: str, problems: list[Problem], raw: byt
         yield from _iter_json_lines(raw if raw is not None else text, origin, problems)
         return
     if first and text[first.start()] == "[":  # the website's ctg-studies.json: parsed an element at a time
-        yield from array_objects(raw if raw is not None else text.encode(), origin, problems, ArrayPosition(0, 0))
+        data = raw if raw is not None else text.encode()
+        if not (starts_study_array(data[:1 << 20]) and element_start(data) != -1):
+            # No study opens with "protocolSection" after a ",": no element could be told from another without json's
+            # parser reading each to its end. One orjson parse of the whole, as before; only a broken one element-wise.
+            try:
+                items = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                items = None
+            if isinstance(items, list):
+                yield from ((f"{origin}[{i}]", item) for i, item in enumerate(items))
+                return
+        yield from array_objects(data, origin, problems, ArrayPosition(0, 0))
         return
     try:
         data = orjson.loads(text)

@@ -25,6 +25,7 @@ _KEY = b'"protocolSection"'
 _SPACE = b" \t\r\n"  # JSON's white space
 _CLOSE, _COMMA, _BRACE, _BACKSLASH = 0x5D, 0x2C, 0x7B, 0x5C  # ] , { \
 _WINDOW = 1 << 16  # bytes decoded at first to find an element's end exactly (doubled while it goes on)
+_MAX_ELEMENT = 1 << 23  # an element that does not end within this many bytes is taken as broken (_WINDOW * 2**k)
 _LOOKAHEAD = 16  # how far json's parser may read past a syntax error it reports (a literal, a \uXXXX pair)
 _DECODER = json.JSONDecoder()
 
@@ -32,11 +33,14 @@ _DECODER = json.JSONDecoder()
 @dataclass(slots=True)
 class ArrayPosition:
     """Where reading an array stands: the file offset and index of the next element to read, and ``done`` once the
-    array has been read to its end (or cannot be read on)."""
+    array has been read to its end (or cannot be read on); ``need``: a part stopped before an element it could not
+    finish, and reading it again needs at least this many bytes from ``offset`` (twice what it had, up to
+    ``_MAX_ELEMENT``: so an element is read again only a few times, and a read holds at most that and a part)."""
 
     offset: int
     index: int
     done: bool = False
+    need: int = 0
 
 
 def _skip(data: bytes, i: int) -> int:
@@ -88,7 +92,9 @@ def array_objects(data: bytes, origin: str, problems: list[Problem], at: ArrayPo
     inside an element stops before it; read on from ``at`` with more data, it gives what the whole file would.
 
     An element that is not valid JSON is reported and reading goes on with the next study that opens after the
-    break (the broken text counts as one element); so does text between elements that is not a ``,``."""
+    break (the broken text counts as one element); so does text between elements that is not a ``,``. An element
+    that never closes (it runs to the end of the file, or on past ``_MAX_ELEMENT``) is reported and reading goes on
+    with the next study that opens after its start."""
     base, n = at.offset, len(data)
     view = memoryview(data)  # pieces without copies
 
@@ -142,25 +148,30 @@ def array_objects(data: bytes, origin: str, problems: list[Problem], at: ArrayPo
         if found is None:
             if nxt != -1 and nxt <= p:
                 nxt = element_start(data, p + 1)
-            if nxt != -1 or not closes:
-                stop = _back(data, nxt if nxt != -1 else n)  # the "," before the next element (the next part's)
-            else:
-                stop = _back(data, n)
-                stop = stop if data[stop] == _CLOSE else n
-            found = _parsed(view, p, stop)
+            if nxt != -1 or not closes:  # (with none in the file the piece to its end is not tried: orjson would
+                stop = _back(data, nxt if nxt != -1 else n)  # read it all for each element; json's parser below)
+                found = _parsed(view, p, stop)
         if found is not None:
             item, end = found
         else:  # not one element: json's parser says where it ends
             end, broken_at, why = _value_end(data, p, closes)
             if end == -1 and broken_at == -1:  # the data ends inside this element
-                if closes:
+                if not closes:  # read again from here with more data (ArrayChain), up to _MAX_ELEMENT
+                    at.need = min(2 * (n - p), _MAX_ELEMENT + 1)
+                    return
+                if (nxt := element_start(data, p + 1)) == -1:
                     problem("the file ends inside this element (cut short): not read", i)
                     at.done = True
-                return
-            if end == -1:
-                problem(f"not valid JSON at byte {broken_at - p} of the element ({why}): not read", i)
+                    return
+                # A study opens after it: the element never closed (a "]" or "}" lost) and swallowed the rest.
+                problem("not valid JSON (it does not end before the next study opens): not read", i)
+                at.index, p = i + 1, nxt
+                continue
+            if end == -1:  # broken (broken_at -2: not ended within _MAX_ELEMENT): read on strictly after p
+                why = why or f"it does not end within {_MAX_ELEMENT:,} bytes"
+                problem(f"not valid JSON ({why}): not read", i)
                 at.index = i + 1
-                p = resume(broken_at)
+                p = resume(max(broken_at, p + 1))
                 continue
             try:
                 item = _loads(view[p:end])
@@ -197,7 +208,8 @@ def _parsed(view: memoryview, start: int, stop: int) -> tuple[Any, int] | None:
 
 def _value_end(data: bytes, p: int, closes: bool) -> tuple[int, int, str]:
     """json's parser on the value that opens at ``p``: (its end, -1, ""), or (-1, where it breaks, why), or
-    (-1, -1, "") when ``data`` ends inside it (at the end of the file: the text runs out there). A syntax error is
+    (-1, -1, "") when ``data`` ends inside it (at the end of the file: the text runs out there), or (-1, -2, "")
+    when it does not end within ``_MAX_ELEMENT`` bytes. A syntax error is
     only taken as one when what follows it cannot change it; else more data is read, as a later part would give.
     Bytes that are not UTF-8 are kept as they are (surrogateescape), to count bytes exactly."""
     size = _WINDOW
@@ -215,6 +227,8 @@ def _value_end(data: bytes, p: int, closes: bool) -> tuple[int, int, str]:
             return -1, p, "nested too deep"
         if whole:
             return -1, -1, ""
+        if size >= _MAX_ELEMENT:  # decided on the same bytes whole and in parts (a part asks for them: need)
+            return -1, -2, ""
         size *= 2
 
 
