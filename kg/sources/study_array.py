@@ -25,7 +25,8 @@ _KEY = b'"protocolSection"'
 _SPACE = b" \t\r\n"  # JSON's white space
 _CLOSE, _COMMA, _BRACE, _BACKSLASH = 0x5D, 0x2C, 0x7B, 0x5C  # ] , { \
 _WINDOW = 1 << 16  # bytes decoded at first to find an element's end exactly (doubled while it goes on)
-_MAX_ELEMENT = 1 << 23  # an element that does not end within this many bytes is taken as broken (_WINDOW * 2**k)
+_MAX_ELEMENT = 1 << 28  # an element that does not end within this many bytes is taken as broken (_WINDOW * 2**k);
+# far above any real study (the largest are ~2 MB), so that a valid one is never cut off
 _LOOKAHEAD = 16  # how far json's parser may read past a syntax error it reports (a literal, a \uXXXX pair)
 _DECODER = json.JSONDecoder()
 
