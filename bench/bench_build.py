@@ -1,8 +1,8 @@
 """Build speed and memory: kg build on the shared corpus repeated to 10k and 100k records.
 
 Runs ``kg build`` as a child process (so peak RSS is the build's own) from v2 JSON to N-Triples with
-1 and 2 worker processes (files of 1,000 studies, and the smaller corpus again as one JSON Lines file), and
-from legacy XML; writes bench/RESULTS-build.md with the machine.
+1 and 2 worker processes (files of 1,000 studies, and the smaller corpus again as one JSON Lines file and as
+one website ``ctg-studies.json`` array), and from legacy XML; writes bench/RESULTS-build.md with the machine.
 
     python bench/bench_build.py            # 10k and 100k v2, 10k XML
     python bench/bench_build.py --quick    # 2k v2, 1k XML
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import make_v2_corpus, make_xml_corpus  # noqa: E402
+from corpus import make_v2_array, make_v2_corpus, make_xml_corpus  # noqa: E402
 from results import machine, write_results  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -87,6 +87,11 @@ def main() -> None:
     for jobs in (1, 2):
         rows.append(("v2 JSON -> N-Triples, one JSON Lines file",
                      best_of(args.repeat, one_file, n, jobs, args.work / "out.nt")))
+        print(rows[-1], flush=True)
+    array = make_v2_array(n, args.work / f"v2-{n}-array")  # and as the website's download: read in parts too
+    for jobs in (1, 2):
+        rows.append(("v2 JSON -> N-Triples, one ctg-studies.json array",
+                     best_of(args.repeat, array, n, jobs, args.work / "out.nt")))
         print(rows[-1], flush=True)
     n_xml = 1000 if args.quick else 10_000
     rows.append(("legacy XML -> N-Triples", run(make_xml_corpus(n_xml, args.work / f"xml-{n_xml}"), n_xml, 1,

@@ -2,12 +2,15 @@
 
 Each copy keeps the real record and rewrites only its NCT id (``NCT9`` + copy + index), so the graph
 grows like a real registry's. v2 records are written as JSON Lines files of 1,000 studies (one of the
-forms ``kg build`` reads); XML records as one file per study.
+forms ``kg build`` reads), or as one array laid out as the website's ``ctg-studies.json`` download; XML
+records as one file per study.
 """
 
 from __future__ import annotations
 
+import gzip
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -23,6 +26,15 @@ def _new_id(n: int) -> str:
     return f"NCT9{n:07d}"
 
 
+def _v2_studies(n_records: int) -> Iterator[bytes]:
+    """The real v2 studies repeated to ``n_records``, each compact JSON with its new NCT id."""
+    sources = [orjson.loads(p.read_bytes()) for p in sorted(V2_STUDIES.glob("*.json"))]
+    for i in range(n_records):
+        study = sources[i % len(sources)]
+        study["protocolSection"]["identificationModule"]["nctId"] = _new_id(i)
+        yield orjson.dumps(study)
+
+
 def make_v2_corpus(n_records: int, out_dir: Path, lines_per_file: int | None = None) -> Path:
     """``n_records`` v2 studies as JSON Lines under ``out_dir``, ``lines_per_file`` to a file (reused when
     already there)."""
@@ -31,20 +43,34 @@ def make_v2_corpus(n_records: int, out_dir: Path, lines_per_file: int | None = N
     marker = out_dir / f".complete-{n_records}"
     if marker.exists():
         return out_dir
-    sources = [orjson.loads(p.read_bytes()) for p in sorted(V2_STUDIES.glob("*.json"))]
     f = None
-    for i in range(n_records):
+    for i, study in enumerate(_v2_studies(n_records)):
         if i % per_file == 0:
             if f:
                 f.close()
             f = (out_dir / f"part-{i // per_file:05d}.jsonl").open("wb")
-        study = sources[i % len(sources)]
-        study["protocolSection"]["identificationModule"]["nctId"] = _new_id(i)
-        f.write(orjson.dumps(study) + b"\n")
+        f.write(study + b"\n")
     if f:
         f.close()
     marker.touch()
     return out_dir
+
+
+def make_v2_array(n_records: int, out_dir: Path, gzipped: bool = False) -> Path:
+    """``n_records`` v2 studies as one ``ctg-studies.json`` array under ``out_dir``, laid out as the website writes
+    it: "[", a study a line each ending in ",", "]" (reused when already there)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / ("ctg-studies.json.gz" if gzipped else "ctg-studies.json")
+    marker = out_dir / f".complete-{n_records}{'-gz' if gzipped else ''}"
+    if marker.exists():
+        return path
+    with (gzip.open(path, "wb", compresslevel=6) if gzipped else path.open("wb")) as f:
+        f.write(b"[\n")
+        for i, study in enumerate(_v2_studies(n_records)):
+            f.write((b",\n" if i else b"") + study)
+        f.write(b"\n]")
+    marker.touch()
+    return path
 
 
 def make_xml_corpus(n_records: int, out_dir: Path) -> Path:

@@ -20,7 +20,7 @@ from typing import Any
 
 from kg.gcpolicy import rare_young_passes, streaming_gc
 from kg.identity import DEFAULT_BASE, Iris
-from kg.inputs import Payload, iter_payloads
+from kg.inputs import ArrayChain, ArrayPart, PartRules, Payload, iter_payloads
 from kg.mapping import MappedRecord, MeshLookup, map_trial, mesh_description
 from kg.mesh import MeshIndex, default_index
 from kg.model import Trial
@@ -28,13 +28,15 @@ from kg.progress import with_progress
 from kg.report import Problem, RecordError, Report
 from kg.sinks import Spool, SpoolSegment, load_spool_into_store, ntriples, ntriples_utf8_counted, write_spool
 from kg.sources import ctgov_v2, detect
+from kg.sources.study_array import ArrayPosition, element_start, starts_study_array
 
 # Objects still alive after this many records (the MeSH index, caches, the build's bookkeeping) are moved out of
 # the cyclic GC's reach: its full collections rescanning them cost ~10% of a build.
 FREEZE_EVERY = 500
 PARALLEL_CHUNKSIZE = 1  # one file per task: a 1,000-study file is already a big task, and memory stays low
-PART_BYTES = 4 << 20  # JSON Lines files are read in parts of this size (~250 studies), by one process or several
+PART_BYTES = 4 << 20  # big JSON Lines files and arrays are read in parts of this size (~250 studies)
 SNIFF_BYTES = 1 << 20  # what is read of a file to tell JSON Lines of studies: its first line must end within it
+PARTS = PartRules(ctgov_v2.starts_json_lines, starts_study_array, element_start)
 
 
 @dataclass
@@ -90,30 +92,44 @@ class _Worker:
             mesh_uis=tuple(sorted(mapped.mesh_uis)),
         )
 
-    def payload(self, payload: Payload) -> tuple[list[RecordOut], list[Problem]]:
+    def payload(self, payload: Payload) -> tuple[list[RecordOut], list[Problem], ArrayPosition | None]:
+        """The records and problems of one payload, and for a part of an array where its reading stopped."""
         problems: list[Problem] = []
-        return list(self.records(payload, problems)), problems
+        at = _array_position(payload)
+        return list(self.records(payload, problems, at)), problems, at
 
-    def records(self, payload: Payload, problems: list[Problem]) -> Iterator[RecordOut]:
-        """The mapped records of one payload, as they are made; its problems go to ``problems``."""
-        document = payload.read(problems)
-        if document is None:
-            return
-        text, raw = document
-        if payload.part is not None:  # a part of a big JSON Lines file (iter_payloads), lines numbered as in it
-            trials = ctgov_v2.read_json_lines(raw if raw is not None else text, payload.origin, problems,
-                                              payload.part.first_line)
-        elif (source := detect(text)) is None:
-            problems.append(Problem(payload.origin, None, None,
-                                    "not a trial record in any rendering TrialKG reads", "skipped"))
-            return
-        else:  # the v2 reader parses JSON Lines from the file's bytes when it has them (no second UTF-8 encoding)
-            trials = (ctgov_v2.read(text, payload.origin, problems, raw) if source is ctgov_v2
-                      else source.read(text, payload.origin, problems))
-        for trial in trials:
+    def records(self, payload: Payload, problems: list[Problem], at: ArrayPosition | None = None
+                ) -> Iterator[RecordOut]:
+        """The mapped records of one payload, as they are made; its problems go to ``problems``. A part of an array
+        is read from ``at``, which follows the reading (``_array_position``)."""
+        for trial in self._trials(payload, problems, at):
             rec = self._safe_record(trial, problems)
             if rec is not None:
                 yield rec
+
+    def _trials(self, payload: Payload, problems: list[Problem], at: ArrayPosition | None) -> Iterator[Trial]:
+        part = payload.part
+        if isinstance(part, ArrayPart):  # a part of a big ctg-studies.json array, parsed from its bytes
+            assert at is not None
+            data = payload.read_bytes(problems)
+            if data is None:
+                at.done = True
+                return iter(())
+            return ctgov_v2.read_array_part(data, payload.origin, problems, at, part.start == 0, part.last)
+        document = payload.read(problems)
+        if document is None:
+            return iter(())
+        text, raw = document
+        if part is not None:  # a part of a big JSON Lines file (iter_payloads), lines numbered as in it
+            return ctgov_v2.read_json_lines(raw if raw is not None else text, payload.origin, problems,
+                                            part.first_line)
+        if (source := detect(text)) is None:
+            problems.append(Problem(payload.origin, None, None,
+                                    "not a trial record in any rendering TrialKG reads", "skipped"))
+            return iter(())
+        # the v2 reader parses JSON Lines and arrays from the file's bytes when it has them (no second UTF-8 encoding)
+        return (ctgov_v2.read(text, payload.origin, problems, raw) if source is ctgov_v2
+                else source.read(text, payload.origin, problems))
 
     def study(self, study: Any, origin: str) -> tuple[list[RecordOut], list[Problem]]:
         problems: list[Problem] = []
@@ -146,6 +162,12 @@ class _Worker:
             return None
 
 
+def _array_position(payload: Payload) -> ArrayPosition | None:
+    """Where reading a part of an array starts (and, once read, where it stopped); None for any other payload."""
+    part = payload.part
+    return ArrayPosition(part.start, part.first) if isinstance(part, ArrayPart) else None
+
+
 _WORKER: _Worker | None = None
 _SEGMENT: SpoolSegment | None = None
 _SPOOL_PATH: str | None = None
@@ -158,11 +180,11 @@ def _init_worker(worker: _Worker, spool_path: str | None) -> None:
     rare_young_passes()  # as the build sets it (spawned workers too)
 
 
-def _work(payload: Payload) -> tuple[list[RecordOut], list[Problem]]:
-    """One file's records in a worker process; their text goes to the worker's own spool segment."""
+def _work(payload: Payload) -> tuple[list[RecordOut], list[Problem], ArrayPosition | None]:
+    """One file's (or part's) records in a worker process; their text goes to the worker's own spool segment."""
     global _SEGMENT
     assert _WORKER is not None
-    recs, problems = _WORKER.payload(payload)
+    recs, problems, at = _WORKER.payload(payload)
     if _SPOOL_PATH is not None and recs:
         if _SEGMENT is None:
             _SEGMENT = SpoolSegment(_SPOOL_PATH)
@@ -171,7 +193,7 @@ def _work(payload: Payload) -> tuple[list[RecordOut], list[Problem]]:
             rec.text = rec.shared = b""
         _SEGMENT.flush()  # before the parent reads the chunks back
     gc.freeze()  # what this worker keeps (index, caches) is long-lived; see FREEZE_EVERY
-    return recs, problems
+    return recs, problems, at
 
 
 def _mesh_lookup(options: BuildOptions) -> MeshLookup:
@@ -196,37 +218,51 @@ def iter_records(
         report.extend(problems)
         yield from recs
     input_problems: list[Problem] = []
-    # Big JSON Lines files in parts: workers share them, and one process never holds a whole file.
-    payloads = iter_payloads(paths, input_problems, ctgov_v2.starts_json_lines, PART_BYTES, SNIFF_BYTES)
+    # Big JSON Lines files and arrays in parts: workers share them, and one process never holds a whole file.
+    payloads = iter_payloads(paths, input_problems, PARTS, PART_BYTES, SNIFF_BYTES)
+    # The parts of an array are checked in order: each must start where the part before it stopped reading.
+    chain = ArrayChain()
     jobs = options.jobs if options.jobs > 0 else (os.cpu_count() or 1)
     if jobs == 1:
         problems: list[Problem] = []
-        for payload in payloads:
+        for given in payloads:
             report.extend(input_problems)
             input_problems.clear()
-            for rec in worker.records(payload, problems):  # one at a time: a file's records are never all held
+            payload = chain.part(given)
+            if payload is None:
+                continue
+            at = _array_position(payload)
+            for rec in worker.records(payload, problems, at):  # one at a time: a file's records are never all held
                 report.extend(problems)
                 problems.clear()
                 yield rec
             report.extend(problems)
             problems.clear()
+            if at is not None:
+                chain.read(at.offset, at.index, at.done, at.need)
     else:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         ctx = multiprocessing.get_context(method)
         # The pool's feeder thread runs the payload generator ahead of the results: the input problems met before
         # each payload are queued with it, so they are reported in the same place as with one process.
-        before: deque[list[Problem]] = deque()
+        before: deque[tuple[Payload, list[Problem]]] = deque()
 
         def tasks() -> Iterator[Payload]:
             for payload in payloads:
-                before.append(input_problems[:])
+                before.append((payload, input_problems[:]))
                 input_problems.clear()
                 yield payload
 
         with ctx.Pool(jobs, initializer=_init_worker, initargs=(worker, spool_path)) as pool:
-            for recs, problems in pool.imap(_work, tasks(), chunksize=PARALLEL_CHUNKSIZE):
-                report.extend(before.popleft())
+            for recs, problems, at in pool.imap(_work, tasks(), chunksize=PARALLEL_CHUNKSIZE):
+                given, met = before.popleft()
+                report.extend(met)
+                payload = chain.part(given)
+                if payload is not given:  # not where the part before stopped: read its stand-in here, in order
+                    recs, problems, at = worker.payload(payload) if payload is not None else ([], [], None)
                 report.extend(problems)
+                if at is not None:
+                    chain.read(at.offset, at.index, at.done, at.need)
                 yield from recs
     report.extend(input_problems)
 

@@ -1,13 +1,16 @@
 """Input files: walk paths and open containers (folders, zip, gzip) into (origin, text) payloads.
 
 Containers are recognised by their magic bytes, never by file name. Each payload names where it came
-from (``file``, ``archive.zip!member``) so every problem can say which file and member it was. A gzip file
-of JSON Lines is decompressed as a stream into parts cut at line breaks, so no process holds all of it.
+from (``file``, ``archive.zip!member``) so every problem can say which file and member it was. A big file of
+JSON Lines, or an array of studies, is given in parts (cut at line breaks, or where an element opens) that
+workers read on their own; a gzip file of either is decompressed as a stream into such parts. So no process
+holds all of it.
 """
 
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import gzip
 import io
 import os
@@ -34,29 +37,47 @@ class Payload:
     origin: str
     text: str | None = None
     path: Path | None = None
-    part: FilePart | None = None  # only this part of the file (a big JSON Lines file is read in parts)
-    data: bytes | None = None  # the part's bytes, when they were decompressed here (a gzip file of JSON Lines)
+    part: FilePart | ArrayPart | None = None  # only this part of the file (a big file is read in parts)
+    data: bytes | None = None  # the part's bytes, when they were decompressed here (a gzip file)
 
     def read(self, problems: list[Problem]) -> tuple[str, bytes | None] | None:
         """The text, and for bytes decoded here the UTF-8 bytes it decoded from cleanly (without a BOM), so a
         parser that takes bytes need not encode the text again; None when the file cannot be read."""
         if self.text is not None:
             return self.text, None
-        part = self.part
-        try:
-            if self.data is not None:
-                data = self.data
-            else:
-                assert self.path is not None
-                data = self.path.read_bytes() if part is None else _read_part(self.path, part)
-        except OSError as e:
-            problems.append(Problem(self.origin, None, None, f"cannot read: {e.strerror or e}", "skipped"))
+        data = self._bytes(problems)
+        if data is None:
             return None
         found = len(problems)
-        start = part.start if part else 0
+        start = self.part.start if self.part else 0
         text = decode(self.origin, data, problems, start)
         clean = len(problems) == found
         return text, ((data.removeprefix(codecs.BOM_UTF8) if start == 0 else data) if clean else None)
+
+    def read_bytes(self, problems: list[Problem]) -> bytes | None:
+        """The bytes as they are in the file, for a reader that parses bytes and counts offsets in the file; bytes
+        that are not UTF-8 are reported as ``read`` reports them, and left for the reader to replace."""
+        data = self._bytes(problems)
+        if data is not None:
+            start = self.part.start if self.part else 0
+            # A stand-in (ArrayChain) checks only the bytes no part before it had: each is reported once.
+            skip = max(0, self.part.checked - start) if isinstance(self.part, ArrayPart) else 0
+            try:
+                str(memoryview(data)[skip:], "utf-8")
+            except UnicodeDecodeError:
+                decode(self.origin, data[skip:], problems, start + skip)
+        return data
+
+    def _bytes(self, problems: list[Problem]) -> bytes | None:
+        try:
+            if self.data is not None:
+                return self.data
+            assert self.path is not None
+            return self.path.read_bytes() if self.part is None else _read_part(self.path, self.part)
+        except (OSError, EOFError, zlib.error) as e:  # EOFError, zlib.error: a gzip file read again, cut short
+            problems.append(Problem(self.origin, None, None, f"cannot read: {getattr(e, 'strerror', None) or e}",
+                                    "skipped"))
+            return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,21 +89,37 @@ class FilePart:
     first_line: int
 
 
-def _read_part(path: Path, part: FilePart) -> bytes:
+@dataclass(frozen=True, slots=True)
+class ArrayPart:
+    """Bytes ``start`` to ``end`` of a file that holds an array, cut where an element opens; ``first`` is the index of
+    its first element, ``last`` whether it runs to the end of the file; ``checked``: the file's bytes before it were
+    read (and their UTF-8 reported) by the parts before (a stand-in, ArrayChain)."""
+
+    start: int
+    end: int
+    first: int
+    last: bool = False
+    checked: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PartRules:
+    """What a source tells about a big file from its first bytes, so that it can be read in parts."""
+
+    json_lines: Callable[[bytes], bool]  # JSON Lines of its records: cut after line breaks
+    array: Callable[[bytes], bool]  # an array of its records: cut where ``element_start`` finds an element
+    element_start: Callable[[bytes, int], int]  # (bytes, from) -> where the next element opens, or -1
+
+
+def _read_part(path: Path, part: FilePart | ArrayPart) -> bytes:
     with path.open("rb") as f:
+        if f.read(2) == _GZIP_MAGIC:  # a part of a gzip file read again (ArrayChain): decompressed up to it
+            f.seek(0)
+            with gzip.open(f) as g:
+                g.seek(part.start)
+                return g.read(part.end - part.start)
         f.seek(part.start)
         return f.read(part.end - part.start)
-
-
-def json_lines_parts(path: Path, size: int, json_lines: Callable[[bytes], bool], sniff_bytes: int) -> list[FilePart]:
-    """The parts of a plain file bigger than ``size`` whose first ``sniff_bytes`` ``json_lines`` accepts; none for
-    any other file (a whole array or search page is one JSON text, and a first line longer than the sniff is
-    never cut)."""
-    if path.stat().st_size <= size:
-        return []
-    with path.open("rb") as f:
-        head = f.read(sniff_bytes)
-    return line_parts(path, size) if json_lines(head) else []
 
 
 def line_parts(path: Path, size: int, block: int = 1 << 20) -> list[FilePart]:
@@ -105,6 +142,68 @@ def line_parts(path: Path, size: int, block: int = 1 << 20) -> list[FilePart]:
     return parts
 
 
+_OVERLAP = 1 << 16  # of one block kept with the next: an element's opening (white space, key) may straddle them
+
+
+def array_parts(path: Path, size: int, element_start: Callable[[bytes, int], int], block: int = 1 << 20
+                ) -> list[ArrayPart]:
+    """A file holding an array cut where elements open (as ``element_start`` finds them, after the first) into parts
+    of about ``size`` bytes. Each part's first index counts the openings found before it: right for an array of
+    studies; where it is not (an element that opens otherwise), the reader of the part before says so (ArrayChain).
+    Read once, a block at a time, keeping the end of each block with the next."""
+    parts: list[ArrayPart] = []
+    start, first, found = 0, 0, 0  # the current part's start and first element; element openings found so far
+    kept, kept_at, seen = b"", 0, -1  # the end of the block before, its offset; the last opening counted
+    with path.open("rb") as f:
+        while data := f.read(block):
+            buf = kept + data
+            i = element_start(buf, max(0, seen + 1 - kept_at))
+            while i != -1:
+                found += 1
+                seen = kept_at + i
+                if seen >= start + size:
+                    parts.append(ArrayPart(start, seen, first))
+                    start, first = seen, found
+                i = element_start(buf, i + 1)
+            kept = buf[-_OVERLAP:]
+            kept_at += len(buf) - len(kept)
+    parts.append(ArrayPart(start, kept_at + len(kept), first, last=True))
+    return parts
+
+
+class ArrayChain:
+    """Keeps the parts of an array read in order, each from where the part before it stopped (the element after its
+    last one). A part that does not start there, because the cut was a guess that proved wrong (an element start
+    inside an element) or its first index was (an element that does not open like a study), is replaced by the part
+    that does: from there to its end, read in its stead. A part that stopped before an element it could not finish
+    asks for more (``need`` bytes): parts are passed over until one ends that far on, and read in its stead."""
+
+    def __init__(self) -> None:
+        self.offset, self.index, self.done, self.need, self.checked = 0, 0, False, 0, 0
+
+    def part(self, payload: Payload) -> Payload | None:
+        """The payload to read for ``payload``: itself, its stand-in, or None once its array has been read."""
+        part = payload.part
+        if not isinstance(part, ArrayPart):
+            return payload
+        if part.start == 0:  # a new file
+            self.offset, self.index, self.done, self.need, self.checked = 0, 0, False, 0, 0
+        if self.done or (part.end < self.offset + self.need and not part.last):  # (read with a later part)
+            return None
+        checked, self.checked = self.checked, max(self.checked, part.end)
+        if (part.start, part.first) == (self.offset, self.index):
+            return payload
+        # Only its first index wrong: the same bytes (a gzip part's are at hand). Else they start before it.
+        data = payload.data if part.start == self.offset else None
+        stand_in = ArrayPart(self.offset, part.end, self.index, part.last, checked)
+        return dataclasses.replace(payload, part=stand_in, data=data)
+
+    def read(self, offset: int, index: int, done: bool, need: int = 0) -> None:
+        """Reading stopped before the element ``index`` at ``offset`` (to be read with ``need`` bytes from there), or
+        (``done``) at the end of the array."""
+        self.offset, self.index, self.done, self.need = offset, index, done, need
+
+
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     """Files under the given paths, folders walked recursively in a fixed (sorted) order."""
     for p in paths:
@@ -119,12 +218,11 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
             yield path
 
 
-def iter_payloads(paths: Iterable[str | Path], problems: list[Problem],
-                  json_lines: Callable[[bytes], bool] | None = None, part_bytes: int = 4 << 20,
-                  sniff_bytes: int = 1 << 20) -> Iterator[Payload]:
-    """The payloads under ``paths``. A file (plain or gzip) whose content is over ``part_bytes`` and whose first
-    ``sniff_bytes`` ``json_lines`` accepts (JSON Lines of studies) is given in parts of about ``part_bytes``, cut
-    at line breaks: workers share a big file, and no process holds all of it."""
+def iter_payloads(paths: Iterable[str | Path], problems: list[Problem], rules: PartRules | None = None,
+                  part_bytes: int = 4 << 20, sniff_bytes: int = 1 << 20) -> Iterator[Payload]:
+    """The payloads under ``paths``. A file whose content is over ``part_bytes`` and whose first ``sniff_bytes``
+    ``rules`` accept is given in parts of about ``part_bytes``: JSON Lines cut at line breaks, an array where an
+    element opens, from a plain file or a gzip stream. Workers share a big file, and no process holds all of it."""
     for path in iter_files(paths):
         try:
             with path.open("rb") as f:
@@ -134,47 +232,61 @@ def iter_payloads(paths: Iterable[str | Path], problems: list[Problem],
                 yield from _open_zip(str(path), path, problems, 0)
                 continue
             if not magic.startswith(_GZIP_MAGIC):
-                parts = json_lines_parts(path, part_bytes, json_lines, sniff_bytes) if json_lines else []
+                parts = file_parts(path, rules, part_bytes, sniff_bytes) if rules else []
                 yield from ([Payload(str(path), path=path, part=p) for p in parts] or [Payload(str(path), path=path)])
                 continue
         except OSError as e:
             problems.append(Problem(str(path), None, None, f"cannot read: {e.strerror or e}", "skipped"))
             continue
-        yield from _open_gzip_file(path, problems, json_lines, part_bytes, sniff_bytes)
+        yield from _open_gzip_file(path, problems, rules, part_bytes, sniff_bytes)
 
 
-def _open_gzip_file(path: Path, problems: list[Problem], json_lines: Callable[[bytes], bool] | None,
-                    part_bytes: int, sniff_bytes: int) -> Iterator[Payload]:
-    """A gzip file read as a stream: JSON Lines (as ``json_lines`` tells from its start) in parts; anything
-    else, or content under ``part_bytes``, whole as before (it may be an array, a zip ...)."""
+def file_parts(path: Path, rules: PartRules, size: int, sniff_bytes: int) -> list[FilePart] | list[ArrayPart]:
+    """The parts of a plain file over ``size`` whose first ``sniff_bytes`` ``rules`` accept; none for any other file
+    (a search page is one JSON text, and a first line longer than the sniff is never cut)."""
+    if path.stat().st_size <= size:
+        return []
+    with path.open("rb") as f:
+        head = f.read(sniff_bytes)
+    if rules.json_lines(head):
+        return line_parts(path, size)
+    if rules.array(head):
+        return array_parts(path, size, rules.element_start)
+    return []
+
+
+def _open_gzip_file(path: Path, problems: list[Problem], rules: PartRules | None, part_bytes: int,
+                    sniff_bytes: int) -> Iterator[Payload]:
+    """A gzip file read as a stream: JSON Lines or an array of records (as ``rules`` tell from its start) in parts;
+    anything else, or content under ``part_bytes``, whole as before (it may be a zip ...)."""
     origin = str(path)
-    whole, content = True, b""
+    cuts: LineCuts | ElementCuts | None = None
+    content = b""
     try:
         with gzip.open(path, "rb") as f:
             head = f.read(part_bytes + 1)
-            whole = len(head) <= part_bytes or json_lines is None or not json_lines(head[:sniff_bytes])
-            if whole:
+            if len(head) > part_bytes and rules is not None:
+                sniff = head[:sniff_bytes]
+                cuts = (LineCuts() if rules.json_lines(sniff) else
+                        ElementCuts(rules.element_start) if rules.array(sniff) else None)
+            if cuts is None:
                 content = head + f.read()
-        if not whole:
+        if cuts is not None:
             # Checked whole before any part is built, as a whole read would be: a failed CRC or bad deflate data
             # may have spoilt any part. Only a file cut short (EOFError) is read in parts, up to the cut.
             _check_gzip(path)
     except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
-        if whole or not isinstance(e, EOFError):
+        if cuts is None or not isinstance(e, EOFError):
             problems.append(Problem(origin, None, None, f"broken gzip file: {e}", "skipped"))
             return
-    if whole:
+    if cuts is None:
         yield from _open(origin + "!gunzip", content, problems, 1)
         return
-    lines_read = 0
     try:
         with gzip.open(path, "rb") as f:
-            for part in gzip_line_parts(origin + "!gunzip", f.read(part_bytes + 1), f, part_bytes):
-                yield part
-                lines_read += (part.data or b"").count(b"\n")
+            yield from gzip_parts(origin + "!gunzip", f.read(part_bytes + 1), f, part_bytes, cuts, path)
     except (OSError, EOFError, zlib.error) as e:
-        problems.append(Problem(origin, None, None, f"gzip file cut short ({e}): its first {lines_read:,} lines "
-                                "were read", "skipped"))
+        problems.append(Problem(origin, None, None, f"gzip file cut short ({e}): {cuts.read()}", "skipped"))
 
 
 def _check_gzip(path: Path) -> None:
@@ -184,32 +296,76 @@ def _check_gzip(path: Path) -> None:
             pass
 
 
-def gzip_line_parts(origin: str, head: bytes, stream: io.BufferedIOBase | gzip.GzipFile, size: int
-                    ) -> Iterator[Payload]:
-    """``head`` and the rest of ``stream`` as payloads of over ``size`` bytes (up to about twice that, more for a
-    longer line), each ending at a line break (the last at the end of the stream), with their offsets and first
-    line numbers."""
+class LineCuts:
+    """Where a stream of JSON Lines is cut: after the last line break once over the part size."""
+
+    def __init__(self) -> None:
+        self.first = 1  # the number of the next part's first line
+
+    def cut(self, pending: bytearray, size: int) -> int:
+        return pending.rfind(b"\n") + 1 if len(pending) > size else 0
+
+    def part(self, start: int, data: bytes, last: bool) -> FilePart:
+        part = FilePart(start, start + len(data), self.first)
+        self.first += data.count(b"\n")
+        return part
+
+    def read(self) -> str:
+        return f"its first {self.first - 1:,} lines were read"
+
+
+class ElementCuts:
+    """Where a stream holding an array is cut: where the first element past the part size opens, the elements that
+    open before it counted (as ``array_parts`` counts them)."""
+
+    def __init__(self, element_start: Callable[[bytes, int], int]) -> None:
+        self.element_start = element_start
+        self.first, self.found, self.searched, self.end = 0, 0, 1, 0  # a part's first element opens at 0: not searched
+
+    def cut(self, pending: bytearray, size: int) -> int:
+        i = self.element_start(pending, self.searched)
+        while i != -1 and i < size:
+            self.found, self.searched = self.found + 1, i + 1
+            i = self.element_start(pending, self.searched)
+        if i == -1:
+            self.searched = max(self.searched, len(pending) - _OVERLAP)
+            return 0
+        return i
+
+    def part(self, start: int, data: bytes, last: bool) -> ArrayPart:
+        part = ArrayPart(start, start + len(data), self.first, last)
+        self.first, self.found, self.searched, self.end = self.first + self.found + 1, 0, 1, part.end
+        return part
+
+    def read(self) -> str:
+        return f"its first {self.end:,} bytes were read"
+
+
+def gzip_parts(origin: str, head: bytes, stream: io.BufferedIOBase | gzip.GzipFile, size: int,
+               cuts: LineCuts | ElementCuts, path: Path | None = None) -> Iterator[Payload]:
+    """``head`` and the rest of ``stream`` as payloads of over ``size`` bytes (JSON Lines: up to about twice that,
+    more for a longer line), each ending where ``cuts`` cut (the last at the end of the stream). ``path``: the file,
+    to read a part again (ArrayChain)."""
     pending = bytearray(head)
-    start, first, done = 0, 1, False
+    start, done = 0, False
     cut_short: EOFError | None = None
     while pending or not done:
-        cut = pending.rfind(b"\n") + 1 if len(pending) > size else 0
-        while not cut and not done:  # a part ends at a line break: read on until one is past ``size``
+        cut = cuts.cut(pending, size)
+        while not cut and not done:  # read on until there is a place to cut past ``size``
             try:
                 block = stream.read(min(size, _GZIP_BLOCK))  # what a read that meets the end of a cut file loses
-            except EOFError as e:  # a file cut short: what came before is sound, up to its last (cut) line
+            except EOFError as e:  # a file cut short: what came before is sound, up to its last (cut) record
                 block, cut_short = b"", e
             if not block:
                 done = True
             pending += block
-            cut = pending.rfind(b"\n") + 1 if len(pending) > size else 0
+            cut = cuts.cut(pending, size)
         if not cut:
             cut = len(pending)
         data = bytes(pending[:cut])
         del pending[:cut]
-        yield Payload(origin, part=FilePart(start, start + cut, first), data=data)
+        yield Payload(origin, path=path, part=cuts.part(start, data, done and not pending), data=data)
         start += cut
-        first += data.count(b"\n")
     if cut_short is not None:
         raise cut_short
 

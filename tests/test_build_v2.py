@@ -46,61 +46,6 @@ def test_website_array(tmp_path: Path, two_records: list[dict]) -> None:
     assert _nct_ids(tmp_path / "g.nt") == {"NCT00458770", "NCT01151631"}
 
 
-def _array_text(records: list[dict]) -> str:
-    return json.dumps(records, ensure_ascii=False)
-
-
-def _build_both_ways(tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[bytes, list, int]:
-    """A ctg-studies.json array built element by element and, for comparison, parsed whole."""
-    import kg.sources.ctgov_v2 as v2
-
-    src = tmp_path / "ctg-studies.json"
-    src.write_text(text, encoding="utf-8")
-    report = build([src], tmp_path / "pieces.nq")
-    with monkeypatch.context() as m:
-        m.setattr(v2, "_array_studies", lambda doc: iter([v2._NOT_CUT]))
-        whole = build([src], tmp_path / "whole.nq")
-    assert (tmp_path / "pieces.nq").read_bytes() == (tmp_path / "whole.nq").read_bytes()
-    assert report.problems == whole.problems
-    return (tmp_path / "pieces.nq").read_bytes(), report.problems, report.records_built
-
-
-def test_website_array_is_read_an_element_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A big ctg-studies.json download is never all in memory as Python objects: its elements are cut where a
-    # study object opens and parsed one by one, with the same graph and problems as the array parsed whole,
-    # even when a text holds what looks like a study's start, or a nested list of objects holds the key.
-    from kg.sources.ctgov_v2 import _NOT_CUT, _array_studies
-
-    records = [json.loads(p.read_text()) for p in sorted(STUDIES.glob("*.json"))]
-    records[1]["protocolSection"]["identificationModule"]["briefTitle"] = 'x},{"protocolSection": {"y": 1}} z'
-    text = _array_text(records)
-    assert _NOT_CUT not in list(_array_studies(text)) and len(list(_array_studies(text.encode()))) == len(records)
-    _, _, built = _build_both_ways(tmp_path, "\n " + text.replace('},{"protocolSection"', '},\n {"protocolSection"'),
-                                   monkeypatch)
-    assert built == len(records)
-    records[2]["derivedSection"] = {"odd": [{"protocolSection": 1}, {"protocolSection": 2}]}  # cut wrongly there
-    assert list(_array_studies(_array_text(records)))[-1] is _NOT_CUT
-    _, _, built = _build_both_ways(tmp_path, _array_text(records), monkeypatch)
-    assert built == len(records)
-
-
-def test_a_broken_element_of_an_array_costs_the_rest_not_the_studies_before_it(tmp_path: Path) -> None:
-    # Parsed whole, a broken or truncated array was one "invalid JSON" problem and no study; element by element,
-    # the studies before the broken one are built, and the problem says from which element on.
-    records = [json.loads(p.read_text()) for p in sorted(STUDIES.glob("*.json"))[:4]]
-    text = _array_text(records)
-    cut = [i for i in range(len(text)) if text.startswith('{"protocolSection"', i)][2]
-    src = tmp_path / "ctg-studies.json"
-    src.write_text(text[:cut + 20] + text[cut + 40:], encoding="utf-8")
-    report = build([src], tmp_path / "g.nt")
-    assert report.records_built == 2
-    skipped = [p.message.split(":")[0] for p in report.problems if p.severity == "skipped"]
-    assert skipped == ["invalid or truncated JSON from element 2 on (the 2 before it were read)"]
-    src.write_text(text[:cut + 20], encoding="utf-8")  # a download cut short
-    report = build([src], tmp_path / "g.nt")
-    assert report.records_built == 2 and report.skipped == 1
-
-
 def test_api_search_page(tmp_path: Path) -> None:
     page = DATA / "ctgov_v2" / "api_pages" / "aact__NCT03281889.json"
     expected = {s["protocolSection"]["identificationModule"]["nctId"] for s in json.loads(page.read_text())["studies"]}
@@ -180,19 +125,21 @@ def test_line_parts_cut_after_line_breaks_and_number_the_lines(tmp_path: Path, s
     assert [p.first_line for p in parts] == [1 + data.count(b"\n", 0, p.start) for p in parts]
 
 
-def test_only_json_lines_of_studies_are_read_in_parts(tmp_path: Path) -> None:
+def test_only_json_lines_or_arrays_of_studies_are_read_in_parts(tmp_path: Path) -> None:
     import kg.build
-    from kg.inputs import json_lines_parts
+    from kg.inputs import ArrayPart, FilePart, file_parts
 
     studies = _all_studies_as_json_lines(tmp_path / "studies.jsonl")
     events = tmp_path / "events.jsonl"  # JSON Lines, but not of studies: one problem for the file, as before
     events.write_text("".join(json.dumps({"event": i, "pad": "x" * 100}) + "\n" for i in range(2000)))
-    array = tmp_path / "ctg-studies.json"  # one JSON text on one line: never cut
+    array = tmp_path / "ctg-studies.json"  # one JSON text on one line: cut where its elements open
     array.write_text(json.dumps([json.loads(p.read_text()) for p in sorted(STUDIES.glob("*.json"))]))
-    sniff = (kg.build.ctgov_v2.starts_json_lines, kg.build.SNIFF_BYTES)
-    assert len(json_lines_parts(studies, 50_000, *sniff)) > 5
-    assert json_lines_parts(events, 50_000, *sniff) == []
-    assert json_lines_parts(array, 50_000, *sniff) == []
+    page = tmp_path / "page.json"  # a search page: one JSON text, never cut
+    page.write_text(json.dumps({"studies": [json.loads(p.read_text()) for p in sorted(STUDIES.glob("*.json"))]}))
+    rules = (kg.build.PARTS, 50_000, kg.build.SNIFF_BYTES)
+    assert len(lines := file_parts(studies, *rules)) > 5 and all(isinstance(p, FilePart) for p in lines)
+    assert len(elements := file_parts(array, *rules)) > 5 and all(isinstance(p, ArrayPart) for p in elements)
+    assert file_parts(events, *rules) == [] and file_parts(page, *rules) == []
     report = build([events], tmp_path / "e.nt", options=BuildOptions(jobs=1))
     assert [p.message for p in report.problems] == ["not a trial record in any rendering TrialKG reads"]
 
@@ -210,7 +157,7 @@ def test_a_big_json_lines_file_is_built_in_parts(tmp_path: Path, monkeypatch: py
         6: json.dumps(first), 9: "\ufeff" + json.dumps(first), 13: '{"protocolSection": {broken'})
     whole = build([src], tmp_path / "whole.nq")
     monkeypatch.setattr(kg.build, "PART_BYTES", 50_000)  # a part per record or two
-    assert len(list(iter_payloads([src], [], kg.build.ctgov_v2.starts_json_lines, kg.build.PART_BYTES))) > 5
+    assert len(list(iter_payloads([src], [], kg.build.PARTS, kg.build.PART_BYTES))) > 5
     parts = build([src], tmp_path / "parts.nq", options=BuildOptions(jobs=jobs))
     assert (tmp_path / "parts.nq").read_bytes() == (tmp_path / "whole.nq").read_bytes()
     assert parts.problems == whole.problems
@@ -233,7 +180,7 @@ def test_a_big_gzip_of_json_lines_is_built_in_parts(tmp_path: Path, monkeypatch:
     src.write_bytes(gzip.compress(plain.read_bytes(), mtime=0))
     whole = build([src], tmp_path / "whole.nq")
     monkeypatch.setattr(kg.build, "PART_BYTES", 50_000)
-    payloads = list(kg.inputs.iter_payloads([src], [], kg.build.ctgov_v2.starts_json_lines, 50_000))
+    payloads = list(kg.inputs.iter_payloads([src], [], kg.build.PARTS, 50_000))
     longest = max(len(line) for line in plain.read_bytes().splitlines(keepends=True))
     assert len(payloads) > 5 and all(p.data is not None and len(p.data) <= 50_000 + longest for p in payloads)
     parts = build([src], tmp_path / "parts.nq", options=BuildOptions(jobs=jobs))
@@ -308,11 +255,11 @@ def test_a_line_of_non_json_space_is_a_broken_line_read_whole_or_in_parts(tmp_pa
 def test_gzip_line_parts_cut_after_line_breaks_and_number_the_lines(tmp_path: Path, size: int) -> None:
     import io
 
-    from kg.inputs import gzip_line_parts
+    from kg.inputs import LineCuts, gzip_parts
 
     data = _all_studies_as_json_lines(tmp_path / "all.jsonl").read_bytes().rstrip(b"\n")  # no final line break
     stream = io.BytesIO(data)
-    parts = list(gzip_line_parts("x", stream.read(size + 1), stream, size))
+    parts = list(gzip_parts("x", stream.read(size + 1), stream, size, LineCuts()))
     assert b"".join(p.data or b"" for p in parts) == data
     assert [p.part.start for p in parts] == [sum(len(q.data or b"") for q in parts[:i]) for i in range(len(parts))]
     assert all((p.data or b"").endswith(b"\n") for p in parts[:-1])

@@ -1,9 +1,9 @@
 """ClinicalTrials.gov API v2 JSON to model records.
 
-Reads every JSON form users hold: one study object, the website's ``ctg-studies.json`` array, an API
-search page ``{"studies": [...], "nextPageToken": ...}``, JSON Lines, and a study printed as a Python dict
-(under a "Raw JSON" line; parsed with ``ast.literal_eval``, never ``eval``). Only this module knows the
-v2 nesting.
+Reads every JSON form users hold: one study object, the website's ``ctg-studies.json`` array (an element at a
+time, by ``kg.sources.study_array``), an API search page ``{"studies": [...], "nextPageToken": ...}``, JSON
+Lines, and a study printed as a Python dict (under a "Raw JSON" line; parsed with ``ast.literal_eval``, never
+``eval``). Only this module knows the v2 nesting.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from kg.model import (
     Trial,
 )
 from kg.report import Problem, RecordError
+from kg.sources.study_array import ArrayPosition, array_objects, element_start, starts_study_array
 
 SOURCE = "ctgov-v2"
 _PY_REPR_HEADER = re.compile(r"^\s*Raw JSON\s*\n", re.I)
@@ -132,85 +133,30 @@ def iter_study_objects(text: str, origin: str, problems: list[Problem], raw: byt
     if _is_json_lines(text):
         yield from _iter_json_lines(raw if raw is not None else text, origin, problems)
         return
-    done = 0  # elements of an array given one at a time (the website's ctg-studies.json), before any failed
-    if first and text[first.start()] == "[":
-        for item in _array_studies(raw if raw is not None else text):
-            if item is _NOT_CUT:
-                break  # parsed whole below: data[done:] are the elements not given yet
-            yield f"{origin}[{done}]", item
-            done += 1
-        else:
-            return
+    if first and text[first.start()] == "[":  # the website's ctg-studies.json: parsed an element at a time
+        data = raw if raw is not None else text.encode()
+        if not (starts_study_array(data[:1 << 20]) and element_start(data) != -1):
+            # No study opens with "protocolSection" after a ",": no element could be told from another without json's
+            # parser reading each to its end. One orjson parse of the whole, as before; only a broken one element-wise.
+            try:
+                items = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                items = None
+            if isinstance(items, list):
+                yield from ((f"{origin}[{i}]", item) for i, item in enumerate(items))
+                return
+        yield from array_objects(data, origin, problems, ArrayPosition(0, 0))
+        return
     try:
         data = orjson.loads(text)
     except orjson.JSONDecodeError as e:
-        where = f" from element {done} on (the {done} before it were read)" if done else ""
-        problems.append(Problem(origin, None, None, f"invalid or truncated JSON{where}: {e}", "skipped"))
+        problems.append(Problem(origin, None, None, f"invalid or truncated JSON: {e}", "skipped"))
         return
-    if isinstance(data, list):
-        for i, item in enumerate(data[done:], start=done):
-            yield f"{origin}[{i}]", item
-    elif isinstance(data, dict) and isinstance(data.get("studies"), list):
+    if isinstance(data, dict) and isinstance(data.get("studies"), list):
         for i, item in enumerate(data["studies"]):
             yield f"{origin}#studies[{i}]", item
     else:
         yield origin, data
-
-
-_NOT_CUT = object()
-
-
-def _array_studies(doc: str | bytes) -> Iterator[Any]:
-    """The elements of a JSON array of studies parsed one at a time, so that a big download is never all in
-    memory as Python objects; ``_NOT_CUT`` (and no more) where the array cannot be read that way.
-
-    An element starts at the ``{`` that opens a "protocolSection" key (a v2 record's first key) right after the
-    array's ``[`` or a ``,``, and ends at the ``,`` before the next one (the last at the closing ``]``). A cut in
-    the wrong place never parses: the piece before it would end inside a structure. So each piece that parses
-    is exactly one element, and at the first that does not, the caller parses the whole text from there.
-    (Skipping keys after a backslash, inside strings, only saves such fallbacks.)"""
-    is_str = isinstance(doc, str)
-    key = '"protocolSection"' if is_str else b'"protocolSection"'
-    space = (" ", "\t", "\r", "\n") if is_str else (b" ", b"\t", b"\r", b"\n")
-
-    def before(i: int) -> int:  # the last character before i that is not white space (-1: none)
-        i -= 1
-        while i >= 0 and doc[i:i + 1] in space:
-            i -= 1
-        return i
-
-    def char(i: int) -> str:
-        c = doc[i:i + 1]
-        return c if isinstance(c, str) else c.decode("latin-1")
-
-    lead = 0
-    while doc[lead:lead + 1] in space:
-        lead += 1
-    at = doc.find(key)
-    opening = before(at) if at != -1 else -1
-    if opening == -1 or char(opening) != "{" or before(opening) != lead:  # lead: the array's "["
-        yield _NOT_CUT
-        return
-    starts, at = [opening], doc.find(key, at + 1)
-    while at != -1:
-        if char(at - 1) != "\\":  # an escaped quote: inside a string
-            brace = before(at)
-            if char(brace) != "{" or char(before(brace)) != ",":
-                yield _NOT_CUT  # "protocolSection" elsewhere than first in an element
-                return
-            starts.append(brace)
-        at = doc.find(key, at + 1)
-    end = before(len(doc))
-    ends: list[int | None] = [before(s) for s in starts[1:]]
-    ends.append(end if char(end) == "]" else None)  # no closing "]": cut short, the whole parse says so
-    for start, stop in zip(starts, ends, strict=True):
-        try:
-            item = orjson.loads(doc[start:stop]) if stop is not None else _NOT_CUT
-        except orjson.JSONDecodeError:
-            item = _NOT_CUT
-        yield item
-        if item is _NOT_CUT:
-            return
 
 
 def _is_json_lines(text: str) -> bool:
@@ -265,6 +211,12 @@ def _lines(text: str | bytes) -> Iterator[str | bytes]:
 def read(text: str, origin: str, problems: list[Problem], raw: bytes | None = None) -> Iterator[Trial]:
     """The studies in ``text``; ``raw``, when given, is the UTF-8 the text was decoded from."""
     return _studies(iter_study_objects(text, origin, problems, raw), problems)
+
+
+def read_array_part(data: bytes, origin: str, problems: list[Problem], at: ArrayPosition, opens: bool, closes: bool
+                    ) -> Iterator[Trial]:
+    """The studies of a part of a ctg-studies.json array that starts at ``at`` (see ``study_array.array_objects``)."""
+    return _studies(array_objects(data, origin, problems, at, opens, closes), problems)
 
 
 def read_json_lines(text: str | bytes, origin: str, problems: list[Problem], first_line: int = 1) -> Iterator[Trial]:
