@@ -188,16 +188,17 @@ class _Record:
 
     def __init__(self, triples: Iterable[tuple[Any, Any, Any]]) -> None:
         out: dict[Any, dict[Any, set[Any]]] = {}
+        subject: Any = None
+        d: dict[Any, set[Any]] = {}
         for s, p, o in triples:
-            d = out.get(s)
-            if d is None:
-                out[s] = {p: {o}}
+            if s is not subject:  # one subject's triples follow each other, one object where a reader caches terms
+                subject = s
+                d = out.setdefault(s, {})
+            found = d.get(p)
+            if found is None:
+                d[p] = {o}
             else:
-                found = d.get(p)
-                if found is None:
-                    d[p] = {o}
-                else:
-                    found.add(o)
+                found.add(o)
         self.out = out
         self._inverse: dict[Any, dict[Any, set[Any]]] = {}
         self._classes: dict[Any, set[Any]] | None = None

@@ -1,7 +1,8 @@
 """Validate: check record graphs against the SHACL shapes in ``shapes/``, record by record, never the whole graph.
 
 The shapes are parsed and compiled (:mod:`kg.shacl`) once per process. Records stream in (from a build, an N-Triples /
-N-Quads / Turtle / TriG file, or an Oxigraph store) and are grouped per record graph; each record graph is
+N-Quads / Turtle / TriG file, or an Oxigraph store) and are grouped per record graph (:mod:`kg.records`; kg's
+N-Triples and N-Quads lines are read by :mod:`kg.ntlines`, the rest by pyoxigraph); each record graph is
 checked on its own by the compiled shapes (:class:`CompiledShapes`: SHACL Core checks as Python functions
 over the record's pyoxigraph terms). pyshacl is the reference: the tests check that both give the same
 results, and pyshacl checks the records (in batches, on rdflib graphs) when the shapes use a feature the
@@ -9,8 +10,8 @@ compiled checker does not implement, or when asked (``engine="pyshacl"``). Every
 :class:`Violation` naming the trial, focus node, path, value, message, severity and shape.
 
 Why not pyshacl for every record: ~26 ms of CPU per record (rdflib graph building, a full result for every
-failing sh:or branch), 9x the build; the compiled shapes take ~1.5-2.5 ms as a build streams, ~3-3.8 ms
-reading a file back (bench/RESULTS-validate.md). pyshacl over an Oxigraph store was ~1000x slower and wrong
+failing sh:or branch), 9x the build; the compiled shapes take ~1.5-2.5 ms as a build streams; reading a file back
+adds making its terms again (bench/RESULTS-validate.md). pyshacl over an Oxigraph store was ~1000x slower and wrong
 (xsd:string literals did not match plain ones in ``sh:in``); pyrudof 0.3.35 agreed with pyshacl on every
 shape case but took ~14 ms per record.
 """
@@ -32,8 +33,9 @@ from rdflib import BNode, URIRef
 
 from kg.gcpolicy import streaming_gc
 from kg.identity import is_entities_graph
+from kg.ntlines import LINE_FORMATS, OxTerms, read_records
 from kg.progress import with_progress
-from kg.rdfterms import unescape_literal
+from kg.records import RecordCutter, named
 from kg.report import Problem
 from kg.resources import resource_dir
 from kg.shacl import (  # noqa: F401 - SHAPES_NS and trial_of are part of this module's API too
@@ -271,47 +273,6 @@ def validate_records(
 
 
 # ------------------------------------------------------------------------------------------ inputs
-def _group_quads(quads: Iterable[Any]) -> Iterator[RecordTriples]:
-    """Records from a quad stream: one per named graph (the build writes each graph's quads together, and
-    a record's quads in the entities graph right after it: they are checked with that record)."""
-    current: Any = object()
-    rec: RecordTriples | None = None
-    for s, p, o, g in quads:
-        if g != current:
-            shared = isinstance(g, ox.NamedNode) and is_entities_graph(g.value)
-            if rec is None or not shared:
-                if rec is not None:
-                    yield rec
-                label = trial_of(g.value) if isinstance(g, ox.NamedNode) else None
-                rec = RecordTriples(label, [])
-            current = g
-        rec.triples.append((s, p, o))
-    if rec is not None:
-        yield rec
-
-
-def _group_triples(triples: Iterable[Any]) -> Iterator[RecordTriples]:
-    """Records from a triple stream (N-Triples, Turtle): a new record starts where a subject minted for
-    another trial appears; canonical organisations, people and MeSH nodes stay with the record around them."""
-    rec: RecordTriples | None = None
-    for t in triples:
-        s = t.subject
-        key = trial_of(s.value) if isinstance(s, ox.NamedNode) else None
-        if rec is None or (key is not None and key != rec.label):
-            if rec is not None:
-                yield rec
-            rec = RecordTriples(key, [])
-        rec.triples.append((s, t.predicate, t.object))
-    if rec is not None:
-        yield rec
-
-
-def _open(path: Path) -> tuple[IO[bytes], ox.RdfFormat]:
-    fmt, gz = file_format(path)
-    handle: IO[bytes] = gzip.open(path, "rb") if gz else open(path, "rb")  # noqa: SIM115
-    return handle, fmt
-
-
 def file_format(path: Path) -> tuple[ox.RdfFormat, bool]:
     """(RDF format, gzipped) of a file, from its name; ValueError when the name does not tell."""
     name = path.name.lower()
@@ -323,18 +284,34 @@ def file_format(path: Path) -> tuple[ox.RdfFormat, bool]:
 
 
 def group_records(parsed: Iterable[Any], fmt: ox.RdfFormat) -> Iterator[RecordTriples]:
-    """The records of a stream of parsed quads (N-Quads, TriG) or triples (N-Triples, Turtle)."""
-    if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
-        return _group_quads(parsed)
-    return _group_triples(parsed)
+    """The records of pyoxigraph's statements of a file: cut where the graph (N-Quads, TriG) or the subject
+    (N-Triples, Turtle) changes, by the rule of :class:`kg.records.RecordCutter`."""
+    cut = RecordCutter(fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG))
+    at, key_of = cut.at, cut.key
+    current = None
+    for statement in parsed:
+        key = key_of(statement)
+        if key != current:
+            current = key
+            if (done := at(named(key))) is not None:
+                yield done
+        cut.append((statement.subject, statement.predicate, statement.object))
+    if (done := cut.end()) is not None:
+        yield done
 
 
 def iter_file_records(path: str | Path) -> Iterator[RecordTriples]:
-    """The records of an RDF file, streamed: never more than one record's triples held at once."""
-    handle, fmt = _open(Path(path))
+    """The records of an RDF file, streamed: never more than one record's triples held at once. N-Triples and
+    N-Quads are read by :mod:`kg.ntlines` (the same records, several times cheaper), gzipped files, Turtle and
+    TriG by pyoxigraph."""
+    fmt, gz = file_format(Path(path))
+    handle: IO[bytes] = gzip.open(path, "rb") if gz else open(path, "rb")  # noqa: SIM115
     with handle:
         try:
-            yield from group_records(ox.parse(handle, format=fmt), fmt)
+            if fmt in LINE_FORMATS and not gz:
+                yield from read_records(handle, fmt)
+            else:
+                yield from group_records(ox.parse(handle, format=fmt), fmt)
         except SyntaxError as e:  # pyoxigraph gives the line and column, not the file
             raise SyntaxError(f"{path}: {e}") from None
         except (OSError, EOFError, zlib.error) as e:  # e.g. a .gz file that is not gzip, or corrupt
@@ -419,49 +396,6 @@ class RecordValidator:
         validate_records((self._record(text, label) for text, label in records), self.shapes, report,
                          engine=self.engine)
         return report.violations
-
-
-class OxTerms:
-    """N-Triples term strings (``<iri>``, ``"text"``, ``"text"^^<dt>``, ``"text"@lang``) to pyoxigraph terms,
-    cached: predicates, classes and codes recur in every record. Parsing a record's text again with
-    pyoxigraph cost three times the checks themselves."""
-
-    MAX_CACHED = 200_000
-
-    def __init__(self) -> None:
-        self._cache: dict[str, Any] = {}
-        self._datatypes: dict[str, Any] = {}
-
-    def __call__(self, term: str) -> Any:
-        found = self._cache.get(term)
-        if found is None:
-            if len(self._cache) >= self.MAX_CACHED:
-                self._cache.clear()
-            found = self._cache[term] = self._parse(term)
-        return found
-
-    def triples(self, triples: Iterable[tuple[str, str, str]]) -> list[tuple[Any, Any, Any]]:
-        get, parse = self._cache.get, self  # a cache hit costs a dict lookup, not a Python call
-        return [(get(s) or parse(s), get(p) or parse(p), get(o) or parse(o)) for s, p, o in triples]
-
-    def _parse(self, term: str) -> Any:
-        if term[0] == "<":
-            return ox.NamedNode(term[1:-1])
-        if term[0] == "_":
-            return ox.BlankNode(term[2:])
-        end = term.rindex('"')
-        lexical = term[1:end]
-        if "\\" in lexical:
-            lexical = unescape_literal(lexical)
-        if end == len(term) - 1:
-            return ox.Literal(lexical)
-        if term[end + 1] == "^":  # "..."^^<datatype>: the few datatypes are made once
-            iri = term[end + 4:-1]
-            datatype = self._datatypes.get(iri)
-            if datatype is None:
-                datatype = self._datatypes[iri] = ox.NamedNode(iri)
-            return ox.Literal(lexical, datatype=datatype)
-        return ox.Literal(lexical, language=term[end + 2:])
 
 
 SHACL_VIOLATION = "does not conform to"  # the start of a build note for a sh:Violation

@@ -2,14 +2,15 @@
 read and checked by a worker process. The same results in the same order as :func:`kg.validate.validate_file`,
 which one process runs (and which this falls back to for Turtle, TriG, gzip and small files).
 
-A part ends where a record graph starts: in N-Quads where the graph changes to one that is not the entities
-graph, in N-Triples where a subject minted for another trial appears (the grouping rules of
-:func:`kg.validate.group_records`). Both formats hold one statement per line, so a part parses on its own.
+A part ends where a record starts, by the rule every reader follows (:class:`kg.records.RecordCutter`): in N-Quads
+where the graph changes to one that is not the entities graph, in N-Triples where a subject minted for another
+trial appears. Both formats hold one statement per line, so a part parses on its own.
 """
 
 from __future__ import annotations
 
 import gc
+import io
 import multiprocessing
 import os
 from collections.abc import Iterator
@@ -21,16 +22,15 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.gcpolicy import rare_young_passes
-from kg.identity import is_entities_graph
+from kg.ntlines import CheckedTerms, read_records
 from kg.progress import progress_bar
-from kg.shacl import trial_of
+from kg.records import RecordCutter, named
 from kg.validate import (
     Shapes,
     ValidationReport,
     Violation,
     compile_shapes,
     file_format,
-    group_records,
     iter_file_records,
     load_shapes,
     validate_file,
@@ -123,44 +123,37 @@ def _record_start_after(f: Any, offset: int, fmt: ox.RdfFormat) -> tuple[int | N
     where the scan stopped, None at the end of the file)."""
     f.seek(offset - 1)
     f.readline()  # to the start of the next line (offset itself, when the byte before it ends a line)
-    seen: Any = None
+    cut, current = RecordCutter(fmt == ox.RdfFormat.N_QUADS), None
     for _ in range(SCAN_LINES):
         at = f.tell()
         line = f.readline()
         if not line:
             return None, None
-        keys = _record_keys(line, fmt)
-        if seen is not None and keys and keys[0] is not None and keys[0] != seen and _starts_record(keys[0], fmt):
-            return at, at
-        seen = next((k for k in reversed(keys) if k is not None), seen)
+        for n, statement in enumerate(_statements(line, fmt)):
+            key = cut.key(statement)
+            if key != current:
+                current = key
+                done = cut.at(named(key))
+                if done is not None and n == 0 and cut.surely_ended(done):
+                    return at, at
     return None, f.tell()
 
 
-def _record_keys(line: bytes, fmt: ox.RdfFormat) -> list[Any]:
-    """What tells records apart, for each statement of a line (a lone CR ends a statement too, so a line as
-    ``readline`` cuts it can hold several): its graph (N-Quads) or the trial its subject was minted for
-    (N-Triples, None for a node shared by records); none for a blank line or a comment; up to bad syntax,
-    which the worker whose part holds it reports."""
-    keys: list[Any] = []
+def _statements(line: bytes, fmt: ox.RdfFormat) -> list[Any]:
+    """pyoxigraph's statements of a line (a lone CR ends a statement too, so a line as ``readline`` cuts it can
+    hold several); none for a blank line or a comment; up to bad syntax, which the worker whose part holds it
+    reports."""
+    found: list[Any] = []
     try:
-        for quad in ox.parse(line, format=fmt):
-            if fmt == ox.RdfFormat.N_QUADS:
-                keys.append(quad.graph_name)
-            else:
-                subject = quad.subject
-                keys.append(trial_of(subject.value) if isinstance(subject, ox.NamedNode) else None)
+        found.extend(ox.parse(line, format=fmt))
     except SyntaxError:
         pass
-    return keys
-
-
-def _starts_record(key: Any, fmt: ox.RdfFormat) -> bool:
-    # In N-Quads, the entities graph's lines after a record belong to that record.
-    return fmt != ox.RdfFormat.N_QUADS or not (isinstance(key, ox.NamedNode) and is_entities_graph(key.value))
+    return found
 
 
 # ------------------------------------------------------------------------------------------ workers
 _SHAPES: Shapes | None = None
+_TERMS: CheckedTerms | None = None  # a worker's terms, cached from part to part
 _INHERITED: Shapes | None = None  # custom shapes, set in the parent for the workers it forks
 _ENGINE = "compiled"
 
@@ -199,7 +192,10 @@ def _check_part(task: tuple[str, str, int, int]) -> tuple[int, list[Violation], 
 
 
 def _records(data: bytes, fmt: Any) -> Iterator[Any]:
-    return group_records(ox.parse(data, format=fmt), fmt)
+    global _TERMS
+    if _TERMS is None:
+        _TERMS = CheckedTerms()
+    return read_records(io.BytesIO(data), fmt, _TERMS)
 
 
 def _first_syntax_error(path: Path) -> SyntaxError | None:

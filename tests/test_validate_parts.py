@@ -187,8 +187,8 @@ def test_cuts_look_at_each_line_a_bounded_number_of_times(tmp_path: Path, mixed_
     path = tmp_path / "tail.nq"
     path.write_bytes(mixed_nq.read_bytes() + "".join(line.format(i) for i in range(3000)).encode())
     looked = []
-    keys = parts._record_keys
-    monkeypatch.setattr(parts, "_record_keys", lambda *a: looked.append(1) or keys(*a))
+    statements = parts._statements
+    monkeypatch.setattr(parts, "_statements", lambda *a: looked.append(1) or statements(*a))
     cuts = parts.record_cuts(path, ox.RdfFormat.N_QUADS, 64)
     assert cuts == sorted(set(cuts)) and len(cuts) > 20
     assert len(looked) <= 2 * path.read_bytes().count(b"\n")
