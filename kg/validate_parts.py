@@ -22,7 +22,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.gcpolicy import rare_young_passes
-from kg.ntlines import CheckedTerms, read_records
+from kg.ntlines import CheckedTerms, first_syntax_error, read_records
 from kg.progress import progress_bar
 from kg.records import RecordCutter, named
 from kg.validate import (
@@ -31,7 +31,6 @@ from kg.validate import (
     Violation,
     compile_shapes,
     file_format,
-    iter_file_records,
     load_shapes,
     validate_file,
     validate_records,
@@ -199,12 +198,9 @@ def _records(data: bytes, fmt: Any) -> Iterator[Any]:
 
 
 def _first_syntax_error(path: Path) -> SyntaxError | None:
-    """The syntax error one process reports, found as it finds it, reading the file from its start: a part
-    parsed on its own can word an error otherwise (an unterminated string at the end of a part), and
-    pyoxigraph counts a lone CR as a line end too."""
-    try:
-        for _ in iter_file_records(path):
-            pass
-    except SyntaxError as e:
-        return e
-    return None
+    """The syntax error one process reports (pyoxigraph's, reading the file from its start, as
+    :func:`kg.validate.iter_file_records` words it): a part parsed on its own can word an error otherwise (an
+    unterminated string at the end of a part), and pyoxigraph counts a lone CR as a line end too."""
+    with open(path, "rb") as source:
+        error = first_syntax_error(source, file_format(path)[0])
+    return SyntaxError(f"{path}: {error}") if error is not None else None
