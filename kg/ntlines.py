@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from functools import partial
 from typing import IO, Any
 
 import pyoxigraph as ox
@@ -27,6 +28,7 @@ from kg.shacl import RecordTriples
 
 LINE_FORMATS = (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS)
 OTHERS_IN_A_ROW = 64  # lines in a row pyoxigraph reads one at a time, before it reads the rest of the source
+MAX_LINE = 1 << 20  # bytes: a longer line (or a file of lines not ended by "\n") goes to pyoxigraph with the rest
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"  # rdf:langString and rdf:dirLangString need a language tag
 _ESCAPE = re.compile(r"""\\(?:[tbnrf"'\\]|u(?![dD][89a-fA-F])[0-9A-Fa-f]{4})""")  # pyoxigraph refuses surrogates
 
@@ -53,6 +55,7 @@ class OxTerms:
 
     def clear(self) -> None:
         self.cache.clear()
+        self._datatypes.clear()  # a file may hold any number of distinct datatypes
 
     def triples(self, triples: Iterable[tuple[str, str, str]]) -> list[tuple[Any, Any, Any]]:
         get, parse = self.cache.get, self  # a cache hit costs a dict lookup, not a Python call
@@ -125,8 +128,9 @@ class CheckedTerms(OxTerms):
 
 def read_records(source: IO[bytes], fmt: ox.RdfFormat, terms: CheckedTerms | None = None
                  ) -> Iterator[RecordTriples]:
-    """The records of an N-Triples or N-Quads byte stream (seekable, to find an error's place): what
-    ``kg.validate.group_records(ox.parse(source, format=fmt), fmt)`` gives, in the same order, up to the same error."""
+    """The records of an N-Triples or N-Quads byte stream (seekable: to hand pyoxigraph the rest of it, and to find an
+    error's place): what ``kg.validate.group_records(ox.parse(source, format=fmt), fmt)`` gives, in the same order,
+    up to the same error. A line is read MAX_LINE bytes at most, so memory stays bounded as pyoxigraph's does."""
     quads = fmt == ox.RdfFormat.N_QUADS
     terms = terms if terms is not None else CheckedTerms()
     iri_get, iri, get, iris = terms.iris.get, terms.iri, terms.cache.get, terms.iris
@@ -137,11 +141,14 @@ def read_records(source: IO[bytes], fmt: ox.RdfFormat, terms: CheckedTerms | Non
     end_at = -len(tail)
     subject = subject_term = None  # the last subject: lines of one subject follow each other
     others = 0  # lines in a row not read here
-    for line in source:
+    for line in iter(partial(source.readline, MAX_LINE), b""):
         try:
             if line.endswith(tail):
                 s, p, o = line[:end_at].split(b" ", 2)
                 key = current if quads else s
+            elif len(line) == MAX_LINE and not line.endswith(b"\n"):  # not a line of kg's: not held whole either
+                others = OTHERS_IN_A_ROW  # so that the rest of the source goes to pyoxigraph, from this line on
+                raise Refused(line[:64])
             elif quads:  # another graph
                 head, key, end = line.rsplit(b" ", 2)
                 if end != b".\n":

@@ -308,7 +308,7 @@ def iter_file_records(path: str | Path) -> Iterator[RecordTriples]:
     handle: IO[bytes] = gzip.open(path, "rb") if gz else open(path, "rb")  # noqa: SIM115
     with handle:
         try:
-            if fmt in LINE_FORMATS and not gz:
+            if fmt in LINE_FORMATS and not gz and handle.seekable():  # not a pipe: the line reader seeks
                 yield from read_records(handle, fmt)
             else:
                 yield from group_records(ox.parse(handle, format=fmt), fmt)

@@ -123,7 +123,10 @@ def test_mutated_lines_give_pyoxigraph_s_records_or_error(fmt: ox.RdfFormat, rea
 @given(st.lists(st.sampled_from(["http:", "https://", "urn:", "a+b.c-d:", "1a:", ":", "", "HTTP://", "x:/", "a",
                                  "b", ":", "/", "?", "#", "[", "]", "@", "!", "$", "&", "'", "(", ")", "*", "+",
                                  ",", ";", "=", "%", "%41", "%zz", "-", ".", "_", "~", "0", "9", "é", "\ue000",
-                                 "\ufffe", "\U0001f600", "\xa0", "\ufdd0", "[::1]", ":80"]), max_size=10))
+                                 "\ufffe", "\U0001f600", "\xa0", "\ufdd0", "[::1]", ":80",
+                                 # what N-Triples forbids in an IRI
+                                 "<", ">", '"', "{", "}", "|", "^", "`", "\\", " ", "\t", "\x00", "\x1f", "\x7f"]),
+                max_size=10))
 @settings(max_examples=500, deadline=None)
 def test_a_named_node_is_made_of_exactly_the_iris_the_parser_reads(parts: list[str]) -> None:
     """The reader checks IRIs with pyoxigraph's NamedNode: it must refuse what the N-Triples parser refuses."""
@@ -247,3 +250,60 @@ def test_an_error_after_the_switch_to_pyoxigraph_names_its_line(real_lines: dict
     with pytest.raises(SyntaxError) as read:
         list(iter_file_records(path))
     assert str(read.value) == f"{path}: {by_pyoxigraph(b''.join(lines), NQ)[1]}"
+
+
+@pytest.mark.parametrize("fmt", [NQ, NT], ids=["nq", "nt"])
+def test_a_file_without_line_feeds_is_not_held_whole(fmt: ox.RdfFormat, real_lines: dict[Any, list[bytes]],
+                                                     left_to_pyoxigraph: list[Any],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines ended by CR alone are one line to a reader that splits at line feeds: it reads MAX_LINE bytes of it,
+    then pyoxigraph streams the source from there (as it would have the whole file)."""
+    monkeypatch.setattr(ntlines, "MAX_LINE", 4096)
+    data = b"".join(real_lines[fmt][:2000]).replace(b"\n", b"\r")
+    assert len(data) > 50 * ntlines.MAX_LINE
+    assert by_lines(data, fmt) == by_pyoxigraph(data, fmt)
+    assert len(left_to_pyoxigraph) == 1 and not isinstance(left_to_pyoxigraph[0], bytes)  # the source, at once
+
+
+def test_a_line_longer_than_max_line_hands_the_rest_to_pyoxigraph(real_lines: dict[Any, list[bytes]],
+                                                                   left_to_pyoxigraph: list[Any],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ntlines, "MAX_LINE", 4096)
+    lines = list(real_lines[NQ][:200])
+    at = next(i for i, line in enumerate(lines) if i > 50 and b' "' in line)
+    lines[at] = _object(lines[at], b'"' + b"long text " * 1000 + b'"')
+    data = b"".join(lines)
+    assert by_lines(data, NQ) == by_pyoxigraph(data, NQ)
+    assert len(left_to_pyoxigraph) == 1 and not isinstance(left_to_pyoxigraph[0], bytes)
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["valid", "syntax-error"])
+def test_a_named_pipe_is_read_by_pyoxigraph(real_lines: dict[Any, list[bytes]], tmp_path: Path, broken: bool) -> None:
+    """A pipe cannot be read twice or rewound: the line reader needs that, pyoxigraph's streaming parse does not."""
+    import os
+    import threading
+
+    lines = [line.replace(b"\n", b"\r\n") for line in real_lines[NQ][:3000]]  # CRLF: the reader would rewind
+    if broken:
+        lines[10] = lines[10].replace(b"<https://", b"<https:// ", 1)
+    data = b"".join(lines)
+    path = tmp_path / "pipe.nq"
+    os.mkfifo(path)
+    def write() -> None:
+        try:
+            path.write_bytes(data)
+        except BrokenPipeError:  # the reader stopped at the error and closed its end
+            pass
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        read = outcome(iter_file_records(path))
+    finally:
+        writer.join(timeout=30)
+    expected = by_pyoxigraph(data, NQ)
+    assert read[0] == expected[0]
+    if broken:
+        assert read[1] == f"{path}: {expected[1]}" and "line 11" in read[1]
+    else:
+        assert read[1] is None and len(read[0]) > 3
