@@ -35,6 +35,7 @@ from typing import IO, NamedTuple
 
 import platformdirs
 
+from kg import datacache
 from kg.files import publish
 from kg.gcpolicy import gc_paused
 from kg.rdfterms import unescape_literal
@@ -408,14 +409,30 @@ def _read_lines(text: str, origin: str) -> tuple[dict[str, str], dict[str, _Reco
 
 
 def load_index(path: Path | None = None) -> MeshIndex:
-    """Load an index file (gzip or plain TSV); the shipped index when ``path`` is None."""
+    """Load an index file (gzip or plain TSV); the shipped index when ``path`` is None. Its records and name
+    tables come from the user's cache (:mod:`kg.datacache`) when that has them for these very bytes."""
     if path is None:
-        resource = importlib.resources.files("kg") / "data" / "mesh" / INDEX_FILENAME
-        with resource.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
-            return read_index(fh, f"kg/data/mesh/{INDEX_FILENAME}")
-    path = Path(path)
-    with _open_text(path) as fh:
-        return read_index(fh, str(path))
+        data = (importlib.resources.files("kg") / "data" / "mesh" / INDEX_FILENAME).read_bytes()
+        origin = f"kg/data/mesh/{INDEX_FILENAME}"
+    else:
+        data, origin = Path(path).read_bytes(), str(path)
+    meta, rows, names = datacache.derived("mesh-index", data, _CACHED_FORM, lambda: _derive(data, origin))
+    with gc_paused():
+        records = {row[1]: _Record._make(row) for row in rows}
+    index = MeshIndex(version=meta[0], mesh_year=meta[1], source=meta[2], _records=records)
+    index.__dict__["_names"] = names  # the cached_property, filled
+    return index
+
+
+_CACHED_FORM = "1"  # of _derive's value: change it when that changes
+
+
+def _derive(data: bytes, origin: str) -> tuple[tuple[str, str, str], list[tuple], tuple[dict[str, str], ...]]:
+    """What an index file holds, in built-in types only (for marshal): (version, MeSH year, source), the records
+    as plain tuples, and the name tables."""
+    text = (gzip.decompress(data) if data[:2] == _GZIP_MAGIC else data).decode("utf-8")
+    index = read_index(io.StringIO(text), origin)
+    return (index.version, index.mesh_year, index.source), list(map(tuple, index._records.values())), index._names
 
 
 def user_data_dir() -> Path:

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 DATA = Path(__file__).parent / "data"
 V2_STUDIES = DATA / "ctgov_v2" / "studies"
+_CACHE_DIR = tempfile.mkdtemp(prefix="trialkg-test-cache-")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests' own cache folder (derived data, HTTP replies), for every process they start too: the user's
+    is neither read nor written."""
+    os.environ["KG_CACHE_DIR"] = _CACHE_DIR
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_CACHE_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

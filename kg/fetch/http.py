@@ -32,11 +32,10 @@ import requests_cache
 from requests.adapters import HTTPAdapter
 
 from kg import __version__
+from kg.datacache import default_cache_dir
 
 log = logging.getLogger(__name__)
 
-CACHE_DIR_ENV = "KG_CACHE_DIR"
-CACHE_APP_NAME = "trialkg"
 CACHE_FILE_NAME = "http-cache.sqlite"
 
 SEARCH_EXPIRE = timedelta(days=1)
@@ -99,16 +98,6 @@ class RetryableBodyError(Exception):
 
 Validator = Callable[[requests.Response], None]
 """Checks a 200 reply's body: raise :class:`RetryableBodyError` to retry, :class:`FetchError` to fail."""
-
-
-def default_cache_dir() -> Path:
-    """``$KG_CACHE_DIR`` if set, else the user cache directory (``~/.cache/trialkg`` on Linux)."""
-    env = os.environ.get(CACHE_DIR_ENV)
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir(CACHE_APP_NAME))
 
 
 class RateLimiter:

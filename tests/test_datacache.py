@@ -1,0 +1,148 @@
+"""The cache of derived data (kg.datacache) and the MeSH index read through it: a hit gives what deriving gives,
+a changed source or a damaged entry is derived again, and no cache problem is ever an error."""
+
+from __future__ import annotations
+
+import gzip
+import importlib.resources
+import io
+from pathlib import Path
+
+import pytest
+
+from kg import datacache, mesh
+
+
+@pytest.fixture()
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(datacache.CACHE_DIR_ENV, str(folder))
+    return folder
+
+
+class Maker:
+    """make() for derived(): counts its calls."""
+
+    def __init__(self, value: object) -> None:
+        self.value, self.calls = value, 0
+
+    def __call__(self) -> object:
+        self.calls += 1
+        return self.value
+
+
+VALUE = ({"heart attack": "D009203", "ambiguous": "?"}, [("D", "D009203", "Myocardial Infarction", ("MI",), ())])
+
+
+def test_second_read_comes_from_the_cache(cache_dir: Path) -> None:
+    make = Maker(VALUE)
+    assert datacache.derived("kind", b"source", "1", make) == VALUE
+    assert datacache.derived("kind", b"source", "1", make) == VALUE
+    assert make.calls == 1
+    assert len(list((cache_dir / "derived").glob("kind-*.marshal"))) == 1
+
+
+@pytest.mark.parametrize("change", [{"source": b"source, edited"}, {"version": "2"}, {"kind": "other"}])
+def test_another_source_format_or_kind_is_derived_again(cache_dir: Path, change: dict) -> None:
+    datacache.derived("kind", b"source", "1", Maker(VALUE))
+    args = {"kind": "kind", "source": b"source", "version": "1"} | change
+    make = Maker(("new",))
+    assert datacache.derived(args["kind"], args["source"], args["version"], make) == ("new",)
+    assert make.calls == 1
+
+
+def _damage_cut(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+def _damage_flip(data: bytes) -> bytes:
+    return data[:-3] + bytes([data[-3] ^ 0x40]) + data[-2:]
+
+
+def _damage_magic(data: bytes) -> bytes:
+    return b"X" + data[1:]
+
+
+def _damage_length(data: bytes) -> bytes:
+    return data + b"\0"
+
+
+@pytest.mark.parametrize("damage", [_damage_cut, _damage_flip, _damage_magic, _damage_length, lambda d: b"",
+                                    lambda d: b"not a cache entry at all"])
+def test_a_damaged_entry_is_derived_again_and_replaced(cache_dir: Path, damage) -> None:
+    datacache.derived("kind", b"source", "1", Maker(VALUE))
+    (entry,) = (cache_dir / "derived").glob("kind-*.marshal")
+    entry.write_bytes(damage(entry.read_bytes()))
+    make = Maker(VALUE)
+    assert datacache.derived("kind", b"source", "1", make) == VALUE
+    assert make.calls == 1
+    again = Maker(VALUE)
+    assert datacache.derived("kind", b"source", "1", again) == VALUE
+    assert again.calls == 0  # the damaged entry was rewritten whole
+
+
+def test_an_unusable_cache_folder_is_no_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv(datacache.CACHE_DIR_ENV, str(blocker))
+    make = Maker(VALUE)
+    assert datacache.derived("kind", b"source", "1", make) == VALUE
+    assert datacache.derived("kind", b"source", "1", make) == VALUE
+    assert make.calls == 2
+
+
+def test_a_value_marshal_cannot_write_is_returned_uncached(cache_dir: Path) -> None:
+    value = {"x": object()}
+    assert datacache.derived("kind", b"source", "1", Maker(value)) is value
+    assert not list((cache_dir / "derived").glob("*"))  # no entry, no temporary file left
+
+
+def test_only_the_newest_entries_of_a_kind_are_kept(cache_dir: Path) -> None:
+    for n in range(datacache.KEEP + 3):
+        datacache.derived("kind", f"source {n}".encode(), "1", Maker(n))
+    datacache.derived("other", b"source", "1", Maker("other"))
+    folder = cache_dir / "derived"
+    assert len(list(folder.glob("kind-*.marshal"))) == datacache.KEEP
+    assert len(list(folder.glob("other-*.marshal"))) == 1
+    newest = datacache.entry_path("kind", f"source {datacache.KEEP + 2}".encode(), "1")
+    assert newest.exists()
+
+
+def _parsed_shipped_index() -> mesh.MeshIndex:
+    """The shipped index read the way it was before the cache: parsed, name tables derived."""
+    data = (importlib.resources.files("kg") / "data" / "mesh" / mesh.INDEX_FILENAME).read_bytes()
+    return mesh.read_index(io.StringIO(gzip.decompress(data).decode("utf-8")))
+
+
+def test_the_mesh_index_read_from_the_cache_is_the_parsed_index(cache_dir: Path) -> None:
+    parsed = _parsed_shipped_index()
+    first = mesh.load_index()  # derived, and written to the cache
+    assert list((cache_dir / "derived").glob("mesh-index-*.marshal"))
+    second = mesh.load_index()  # read back
+    for index in (first, second):
+        assert (index.version, index.mesh_year, index.source) == (parsed.version, parsed.mesh_year, parsed.source)
+        assert index._records == parsed._records
+        assert all(isinstance(r, mesh._Record) for r in index._records.values())
+        assert index._names == parsed._names
+        assert [list(t) for t in index._names] == [list(t) for t in parsed._names]  # same order of keys
+    assert second.resolve("Heart Attack") == parsed.resolve("Heart Attack") is not None
+    assert second.ancestors("D009203") == parsed.ancestors("D009203")
+
+
+def test_an_edited_index_file_is_not_answered_from_the_cache(cache_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "index.tsv"
+    head = f"{mesh.FORMAT_NAME}\t{mesh.FORMAT_VERSION}\n#mesh_year\t2024\n"
+    path.write_text(head + "D\tD000001\tCalcimycin\tA-23187\tD03.633\n", encoding="utf-8")
+    assert mesh.load_index(path).resolve("A-23187") == "D000001"
+    path.write_text(head + "D\tD000001\tCalcimycin\tA 23187\tD03.633\n", encoding="utf-8")
+    edited = mesh.load_index(path)
+    assert edited.resolve("A-23187") is None
+    assert edited.resolve("a 23187") == "D000001"
+
+
+def test_a_file_that_is_not_an_index_is_still_refused(cache_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "not-an-index.tsv"
+    path.write_text("hello\tworld\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="not-an-index.tsv"):
+        mesh.load_index(path)
+    assert not list((cache_dir / "derived").glob("*.marshal"))
