@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from kg import __version__
+from kg.gcpolicy import process_ends_with_job
 from kg.identity import DEFAULT_BASE
 from kg.report import Report
 
@@ -513,5 +514,12 @@ def serve(store: Path, host: str, port: int, timeout: float, limit: int, workers
         _fail(str(e))
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The ``kg`` command: its process ends with the command (an in-process caller of ``main``, such as click's
+    test runner, goes on, so ``main`` itself leaves the garbage collector as it is)."""
+    process_ends_with_job()
     main()
+
+
+if __name__ == "__main__":
+    run()

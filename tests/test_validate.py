@@ -476,3 +476,31 @@ def test_streaming_jobs_restore_the_garbage_collector(sample_nq: Path, tmp_path:
     with pytest.raises(ValueError):
         validate_file(tmp_path / "not-rdf.txt")
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_the_kg_command_leaves_what_it_froze_frozen(tmp_path: Path, data_dir: Path) -> None:
+    # The kg command's process ends with its job: a full collection of everything the build kept, only to exit,
+    # is skipped (kg.gcpolicy.process_ends_with_job). Run in a process of its own: this one must stay thawed.
+    import subprocess
+    import sys
+
+    study = sorted((data_dir / "ctgov_v2" / "studies").glob("*.json"))[0]
+    script = (
+        "import gc, sys\n"
+        "from kg import cli, gcpolicy\n"
+        "sys.argv = ['kg', 'build', sys.argv[1], '-o', sys.argv[2], '--no-progress']\n"
+        "try:\n"
+        "    cli.run()\n"
+        "except SystemExit as e:\n"
+        "    assert e.code == 0, e.code\n"
+        "print(gc.get_freeze_count(), gc.get_threshold()[0])\n"
+        "with gcpolicy.gc_paused():\n"
+        "    kept = [[] for _ in range(1000)]\n"
+        "print(gc.get_freeze_count())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script, str(study), str(tmp_path / "g.nt")], capture_output=True,
+                         text=True, check=True).stdout.split()
+    frozen_after_build, threshold, frozen_after_load = map(int, out)
+    assert frozen_after_build > 100_000  # the MeSH index and the build's own long-lived objects
+    assert threshold == 700  # young passes as usual again
+    assert frozen_after_load >= frozen_after_build + 1000  # a bulk load is frozen straight away
