@@ -7,13 +7,14 @@ over these two functions.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import gc
 import multiprocessing
 import os
 import sys
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,13 +117,17 @@ class _Worker:
                 at.done = True
                 return iter(())
             return ctgov_v2.read_array_part(data, payload.origin, problems, at, part.start == 0, part.last)
+        if part is not None:  # a part of a big JSON Lines file (iter_payloads), lines numbered as in it
+            data = payload.read_unchecked(problems)
+            if data is None:
+                return iter(())
+            lines = data.removeprefix(codecs.BOM_UTF8) if part.start == 0 else data
+            return ctgov_v2.read_json_lines(lines, payload.origin, problems, part.first_line,
+                                            not_utf8=_once(payload.report_not_utf8, data, problems))
         document = payload.read(problems)
         if document is None:
             return iter(())
         text, raw = document
-        if part is not None:  # a part of a big JSON Lines file (iter_payloads), lines numbered as in it
-            return ctgov_v2.read_json_lines(raw if raw is not None else text, payload.origin, problems,
-                                            part.first_line)
         if (source := detect(text)) is None:
             problems.append(Problem(payload.origin, None, None,
                                     "not a trial record in any rendering TrialKG reads", "skipped"))
@@ -160,6 +165,19 @@ class _Worker:
             problems.append(Problem(trial.provenance.origin, trial.nct_id, None,
                                     f"could not map record: {type(e).__name__}: {e}", "skipped"))
             return None
+
+
+def _once(call: Callable[..., None], *args: Any) -> Callable[[], None]:
+    """``call(*args)`` the first time it is called, nothing after."""
+    done = False
+
+    def once() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            call(*args)
+
+    return once
 
 
 def _array_position(payload: Payload) -> ArrayPosition | None:

@@ -6,6 +6,7 @@ import gzip
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -164,6 +165,48 @@ def test_a_big_json_lines_file_is_built_in_parts(tmp_path: Path, monkeypatch: py
     assert [p.file for p in parts.problems if p.severity == "skipped"] == [f"{src}:9", f"{src}:13"]
     assert any("given twice" in p.message for p in parts.problems)
     assert parts.records_built == len(list(STUDIES.glob("*.json")))
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_bytes_that_are_not_utf8_in_a_big_json_lines_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          jobs: int) -> None:
+    # A part's UTF-8 is checked by orjson as it parses each line (no decoding of the part first): a line that is
+    # not UTF-8 is decoded with replacement, as the whole file is, and the part reports its first bad byte once,
+    # where the reading meets it. Same graph as the file read whole; the other problems the same, in order.
+    import kg.build
+    from kg.inputs import line_parts
+
+    src = _all_studies_as_json_lines(tmp_path / "in" / "all.jsonl", {13: '{"protocolSection": {broken \u00e9'})
+    lines = src.read_bytes().splitlines(keepends=True)
+    for n in (2, 3, 9, 13):  # two lines of one part, one of another, and a broken line of a third
+        lines[n - 1] = lines[n - 1].replace("é".encode(), b"\xff\xfe", 1) if "é".encode() in lines[n - 1] else \
+            lines[n - 1].replace(b'"briefTitle": "', b'"briefTitle": "\xc3(', 1)
+    data = b"\xef\xbb\xbf" + b"".join(lines)
+    src.write_bytes(data)
+    whole = build([src], tmp_path / "whole.nq")
+    monkeypatch.setattr(kg.build, "PART_BYTES", 50_000)
+    parts = build([src], tmp_path / "parts.nq", options=BuildOptions(jobs=jobs))
+    assert (tmp_path / "parts.nq").read_bytes() == (tmp_path / "whole.nq").read_bytes()
+    assert "\ufffd" in (tmp_path / "parts.nq").read_text(encoding="utf-8")
+
+    def utf8(report: Any) -> list[str]:
+        return [p.message for p in report.problems if "not valid UTF-8" in p.message]
+
+    assert [p for p in parts.problems if "not valid UTF-8" not in p.message] == \
+        [p for p in whole.problems if "not valid UTF-8" not in p.message]
+    expected = []
+    for part in line_parts(src, 50_000):
+        try:
+            data[part.start:part.end].decode("utf-8-sig" if part.start == 0 else "utf-8")
+        except UnicodeDecodeError as e:
+            at = part.start + e.start + (3 if part.start == 0 else 0)
+            expected.append(f"not valid UTF-8 ({e.reason} at byte {at}); undecodable bytes replaced with U+FFFD")
+    assert len(expected) >= 2 and utf8(parts) == expected
+    assert [p.file for p in parts.problems if p.severity == "skipped"] == [f"{src}:13"]
+    assert parts.records_built == whole.records_built == len(list(STUDIES.glob("*.json")))
+    # reported where met: just before the problems of the first record with such bytes in its part
+    first = next(i for i, p in enumerate(parts.problems) if "not valid UTF-8" in p.message)
+    assert all(p.file in (str(src), f"{src}:1") for p in parts.problems[:first])
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

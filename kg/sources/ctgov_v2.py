@@ -12,7 +12,7 @@ import ast
 import importlib.resources
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from functools import lru_cache
 from math import isfinite
@@ -185,16 +185,39 @@ _JSON_SPACE = " \t\r\n"  # a line of only these is blank (str.strip would also t
 _JSON_SPACE_BYTES = _JSON_SPACE.encode()
 
 
-def _iter_json_lines(text: str | bytes, origin: str, problems: list[Problem], first_line: int = 1
-                     ) -> Iterator[tuple[str, Any]]:
+def _iter_json_lines(text: str | bytes, origin: str, problems: list[Problem], first_line: int = 1,
+                     not_utf8: Callable[[], None] | None = None) -> Iterator[tuple[str, Any]]:
+    """(origin of the line, its JSON) of each line that is not blank. Bytes whose UTF-8 nobody checked before
+    (``not_utf8`` given: it reports them) are checked by orjson as it parses them: a line that is not UTF-8 is
+    decoded with replacement, as the whole text would have been, and parsed again."""
     blank = _JSON_SPACE if isinstance(text, str) else _JSON_SPACE_BYTES
     for n, line in enumerate(_lines(text), start=first_line):
         if not line.strip(blank):  # type: ignore[arg-type]
             continue
         try:
-            yield f"{origin}:{n}", orjson.loads(line)
+            value = orjson.loads(line)
         except orjson.JSONDecodeError as e:
-            problems.append(Problem(f"{origin}:{n}", None, None, f"invalid JSON line: {e}", "skipped"))
+            error = e
+            if not_utf8 is not None and not _is_utf8(line):  # type: ignore[arg-type]
+                not_utf8()
+                try:
+                    value = orjson.loads(line.decode("utf-8", errors="replace"))  # type: ignore[union-attr]
+                except orjson.JSONDecodeError as again:
+                    error = again
+                else:
+                    yield f"{origin}:{n}", value
+                    continue
+            problems.append(Problem(f"{origin}:{n}", None, None, f"invalid JSON line: {error}", "skipped"))
+        else:
+            yield f"{origin}:{n}", value
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _lines(text: str | bytes) -> Iterator[str | bytes]:
@@ -219,9 +242,11 @@ def read_array_part(data: bytes, origin: str, problems: list[Problem], at: Array
     return _studies(array_objects(data, origin, problems, at, opens, closes), problems)
 
 
-def read_json_lines(text: str | bytes, origin: str, problems: list[Problem], first_line: int = 1) -> Iterator[Trial]:
-    """The studies of JSON Lines: a whole file, or a part of one whose first line is line ``first_line``."""
-    return _studies(_iter_json_lines(text, origin, problems, first_line), problems)
+def read_json_lines(text: str | bytes, origin: str, problems: list[Problem], first_line: int = 1,
+                    not_utf8: Callable[[], None] | None = None) -> Iterator[Trial]:
+    """The studies of JSON Lines: a whole file, or a part of one whose first line is line ``first_line``; for bytes
+    not checked to be UTF-8, ``not_utf8`` reports what is not (see _iter_json_lines)."""
+    return _studies(_iter_json_lines(text, origin, problems, first_line, not_utf8), problems)
 
 
 def _studies(objects: Iterator[tuple[str, Any]], problems: list[Problem]) -> Iterator[Trial]:
