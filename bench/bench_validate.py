@@ -30,10 +30,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import make_v2_corpus  # noqa: E402
+from kgrun import KG, as_installed  # noqa: E402
 from results import machine, write_results  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-KG = [sys.executable, "-m", "kg.cli"]
 # Prints its own peak RSS (KiB): RUSAGE_CHILDREN would give the largest child so far, the build's.
 VALIDATE = [sys.executable, "-c", "import resource, sys; from kg.validate import validate_file; "
             "r = validate_file(sys.argv[1], engine=sys.argv[2]); "
@@ -99,6 +99,8 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2, help="also time build and validate FILE with this many "
                     "processes (wall clock); 1 skips it")
     args = ap.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    as_installed(args.work, make_v2_corpus(100, args.work / "v2-100"))
     rows, streaming, parallel = [], [], []
     for n in args.sizes:
         corpus = make_v2_corpus(n, args.work / f"v2-{n}")
