@@ -31,11 +31,11 @@ MAX_NESTING = 3  # a zip inside a gzip inside a zip is as deep as real downloads
 
 @dataclass(frozen=True, slots=True)
 class Payload:
-    """One document to read: its text, or for a plain file only its path, so that a worker process
-    reads and decodes it (the parent then never holds, nor sends, the text of a large file)."""
+    """One document to read: a container's member (or decompressed file) as its bytes, or for a plain file only its
+    path, so that a worker process reads it (the parent then never holds, nor sends, a large file); the worker
+    decodes it."""
 
     origin: str
-    text: str | None = None
     path: Path | None = None
     part: FilePart | ArrayPart | None = None  # only this part of the file (a big file is read in parts)
     data: bytes | None = None  # the part's bytes, when they were decompressed here (a gzip file)
@@ -43,8 +43,6 @@ class Payload:
     def read(self, problems: list[Problem]) -> tuple[str, bytes | None] | None:
         """The text, and for bytes decoded here the UTF-8 bytes it decoded from cleanly (without a BOM), so a
         parser that takes bytes need not encode the text again; None when the file cannot be read."""
-        if self.text is not None:
-            return self.text, None
         data = self._bytes(problems)
         if data is None:
             return None
@@ -394,7 +392,7 @@ def _open(origin: str, data: bytes, problems: list[Problem], depth: int) -> Iter
             return
         yield from _open(origin + "!gunzip", inner, problems, depth + 1)
     else:
-        yield Payload(origin, text=decode(origin, data, problems))
+        yield Payload(origin, data=data)
 
 
 def _open_zip(origin: str, data: bytes | Path, problems: list[Problem], depth: int) -> Iterator[Payload]:

@@ -97,6 +97,37 @@ def test_json_lines_from_bytes_and_from_text_agree(tmp_path: Path, two_records: 
     assert titles == [("Étude à Zürich \u2028 北京",)]
 
 
+@pytest.mark.parametrize("broken", [False, True], ids=["utf8", "not-utf8"])
+def test_one_study_as_a_file_a_zip_member_and_a_gzip_file_agree(tmp_path: Path, two_records: list[dict],
+                                                                 broken: bool) -> None:
+    # A study document is parsed from its bytes when they are clean UTF-8 (not from its text, which orjson would
+    # encode again), from a plain file, a zip member or a gzip file alike; bytes that are not UTF-8 are replaced
+    # and reported the same way by each.
+    two_records[0]["protocolSection"]["identificationModule"]["briefTitle"] = "Étude à Zürich \u2028 北京"
+    data = b"\xef\xbb\xbf" + json.dumps(two_records[0], ensure_ascii=False, indent=2).encode("utf-8")
+    if broken:
+        data = data.replace("Étude".encode(), b"\xff\xfetude", 1)
+    forms = {"plain": tmp_path / "plain" / "s.json", "zip": tmp_path / "zip" / "s.zip",
+             "gzip": tmp_path / "gzip" / "s.json.gz"}
+    for path in forms.values():
+        path.parent.mkdir()
+    forms["plain"].write_bytes(data)
+    with zipfile.ZipFile(forms["zip"], "w") as z:
+        z.writestr("NCT00458770.json", data)
+    forms["gzip"].write_bytes(gzip.compress(data, mtime=0))
+    outputs, problems = set(), []
+    for name, path in forms.items():
+        report = build([path.parent], tmp_path / f"{name}.nt")
+        assert report.records_built == 1 and report.skipped == 0
+        outputs.add((tmp_path / f"{name}.nt").read_bytes())
+        problems.append([(p.field, p.message, p.severity) for p in report.problems])
+    assert len(outputs) == 1 and problems[0] == problems[1] == problems[2]
+    assert any("not valid UTF-8" in m for _, m, _ in problems[0]) == broken
+    title = "\ufffd\ufffdtude" if broken else "Étude"
+    assert select(load(tmp_path / "plain.nt"), "SELECT ?n WHERE { ?t tkg:nctId 'NCT00458770' ; schema:name ?n }") == \
+        [(f"{title} à Zürich \u2028 北京",)]
+
+
 def _all_studies_as_json_lines(path: Path, extra: dict[int, str] | None = None) -> Path:
     """The real test studies as one JSON Lines file (~1.7 MB), with ``extra`` lines inserted (line number: text)."""
     lines = [json.dumps(json.loads(p.read_text()), ensure_ascii=False) for p in sorted(STUDIES.glob("*.json"))]
