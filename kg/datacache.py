@@ -1,8 +1,9 @@
 """The user's cache folder, and a cache there of data derived from a file: the MeSH index's records and name
 tables take ~0.4 s to derive from the index file at every start and ~0.1 s to read back with ``marshal``.
 
-An entry is named by a digest of the source file's bytes, the entry's format and the Python version (marshal's
-format is Python's own), so a changed index or another Python never reads a stale entry. Anything wrong with an
+An entry is named by a digest of the source file's bytes, the entry's format, kg's version and the Python version
+(marshal's format is Python's own), so a changed index, another release or another Python never reads a stale
+entry; its header repeats that name, and what it holds must be of the shape its user expects. Anything wrong with an
 entry (missing, cut short, corrupt, unreadable folder) means deriving again; a cache never makes an error.
 """
 
@@ -11,20 +12,25 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import re
 import sys
 import tempfile
+import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from kg import __version__
 from kg.files import publish
 from kg.gcpolicy import gc_paused
 
 CACHE_DIR_ENV = "KG_CACHE_DIR"
 CACHE_APP_NAME = "trialkg"
 KEEP = 4  # entries of one kind kept (the shipped index and a user's own, across a few releases of either)
-_MAGIC = b"trialkg-marshal-1\n"
+_MAGIC = b"trialkg-marshal-2\n"
+_TMP_PREFIX = ".tmp-"
+T = TypeVar("T")
 
 
 def default_cache_dir() -> Path:
@@ -39,37 +45,49 @@ def default_cache_dir() -> Path:
 
 def entry_path(kind: str, source: bytes, version: str) -> Path:
     """Where the entry of ``kind`` derived from ``source`` (a file's bytes) by format ``version`` lives."""
+    return default_cache_dir() / "derived" / f"{kind}-{_key(kind, source, version)}.marshal"
+
+
+def _key(kind: str, source: bytes, version: str) -> str:
     key = hashlib.blake2b(digest_size=12)
-    for part in (kind, version, sys.version, str(marshal.version)):
+    for part in (kind, version, __version__, sys.version, str(marshal.version)):
         key.update(part.encode() + b"\0")
     key.update(source)
-    return default_cache_dir() / "derived" / f"{kind}-{key.hexdigest()}.marshal"
+    return key.hexdigest()
 
 
-def derived(kind: str, source: bytes, version: str, make: Callable[[], Any]) -> Any:
-    """``make()``'s value (built-in types only), read from the cache when an entry for ``source`` exists, else
-    made and written there for next time."""
-    path = entry_path(kind, source, version)
-    value = _read(path)
+def derived(kind: str, source: bytes, version: str, make: Callable[[], Any], use: Callable[[Any], T]) -> T:
+    """``use(make())`` (``make``'s value of built-in types only), made from the cache's entry for ``source`` when
+    it has one that ``use`` takes (else made, and written there for next time)."""
+    try:
+        key = _key(kind, source, version)
+        path = default_cache_dir() / "derived" / f"{kind}-{key}.marshal"
+    except Exception:  # noqa: BLE001 - no cache folder to be had (no home, say): no cache, no error
+        return use(make())
+    value = _read(path, key)
     if value is not None:
-        return value
+        try:
+            return use(value)
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError):  # another shape: made again
+            pass
     value = make()
-    _write(path, value)
-    return value
+    _write(path, key, value)
+    return use(value)
 
 
-def _read(path: Path) -> Any:
+def _header(key: str, payload: bytes) -> bytes:
+    """The magic, the entry's own key (an entry under another name is not taken), the payload's length and CRC."""
+    return _MAGIC + key.encode() + len(payload).to_bytes(8, "little") + zlib.crc32(payload).to_bytes(4, "little")
+
+
+def _read(path: Path, key: str) -> Any:
     try:
         data = path.read_bytes()
     except OSError:
         return None
-    head = len(_MAGIC) + 12
-    if len(data) < head or not data.startswith(_MAGIC):
-        return None
-    length = int.from_bytes(data[len(_MAGIC):len(_MAGIC) + 8], "little")
-    crc = int.from_bytes(data[len(_MAGIC) + 8:head], "little")
+    head = len(_header(key, b""))
     payload = memoryview(data)[head:]
-    if len(payload) != length or zlib.crc32(payload) != crc:  # cut short or damaged: marshal must not see it
+    if data[:head] != _header(key, payload):  # cut short, damaged or another entry: marshal must not see it
         return None
     try:
         with gc_paused():  # ~500,000 objects that all live on
@@ -78,14 +96,14 @@ def _read(path: Path) -> Any:
         return None
 
 
-def _write(path: Path, value: Any) -> None:
+def _write(path: Path, key: str, value: Any) -> None:
     try:
         payload = marshal.dumps(value)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TMP_PREFIX)
         try:
             with os.fdopen(fd, "wb") as out:
-                out.write(_MAGIC + len(payload).to_bytes(8, "little") + zlib.crc32(payload).to_bytes(4, "little"))
+                out.write(_header(key, payload))
                 out.write(payload)
             publish(tmp, path)
         except BaseException:
@@ -97,8 +115,15 @@ def _write(path: Path, value: Any) -> None:
 
 
 def _prune(newest: Path) -> None:
-    """Keep the KEEP most recently written entries of the newest's kind."""
+    """Keep the KEEP most recently written entries of the newest's kind; remove temporary files a writer that was
+    killed left behind (an hour old: none is still being written)."""
     kind = newest.name.rsplit("-", 1)[0]
-    entries = sorted(newest.parent.glob(f"{kind}-*.marshal"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
-    for old in entries[KEEP:]:
+    entry = re.compile(re.escape(kind) + r"-[0-9a-f]{24}\.marshal")
+    entries, stale = [], time.time() - 3600
+    for path in newest.parent.iterdir():
+        if entry.fullmatch(path.name):
+            entries.append((path.stat().st_mtime_ns, path))
+        elif path.name.startswith(_TMP_PREFIX) and path.stat().st_mtime < stale:
+            path.unlink(missing_ok=True)
+    for _, old in sorted(entries, reverse=True)[KEEP:]:
         old.unlink(missing_ok=True)

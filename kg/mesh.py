@@ -416,22 +416,29 @@ def load_index(path: Path | None = None) -> MeshIndex:
         origin = f"kg/data/mesh/{INDEX_FILENAME}"
     else:
         data, origin = Path(path).read_bytes(), str(path)
-    meta, rows, names = datacache.derived("mesh-index", data, _CACHED_FORM, lambda: _derive(data, origin))
-    with gc_paused():
-        records = {row[1]: _Record._make(row) for row in rows}
-    index = MeshIndex(version=meta[0], mesh_year=meta[1], source=meta[2], _records=records)
-    index.__dict__["_names"] = names  # the cached_property, filled
-    return index
+    return datacache.derived("mesh-index", data, _CACHED_FORM, lambda: _derive(data, origin), _index_of)
 
 
 _CACHED_FORM = "1"  # of _derive's value: change it when that changes
 
 
+def _index_of(derived: tuple[tuple[str, str, str], list[tuple], tuple[dict[str, str], ...]]) -> MeshIndex:
+    """The index of _derive's value; raises TypeError or ValueError for a value of another shape."""
+    (version, mesh_year, source), rows, names = derived
+    if not (isinstance(names, tuple) and len(names) == 3 and all(isinstance(t, dict) for t in names)):
+        raise TypeError("not an index's name tables")
+    with gc_paused():
+        records = {row[1]: _Record(*row) for row in rows}
+    index = MeshIndex(version=version, mesh_year=mesh_year, source=source, _records=records)
+    index.__dict__["_names"] = names  # the cached_property, filled
+    return index
+
+
 def _derive(data: bytes, origin: str) -> tuple[tuple[str, str, str], list[tuple], tuple[dict[str, str], ...]]:
     """What an index file holds, in built-in types only (for marshal): (version, MeSH year, source), the records
     as plain tuples, and the name tables."""
-    text = (gzip.decompress(data) if data[:2] == _GZIP_MAGIC else data).decode("utf-8")
-    index = read_index(io.StringIO(text), origin)
+    plain = gzip.decompress(data) if data[:2] == _GZIP_MAGIC else data
+    index = read_index(io.TextIOWrapper(io.BytesIO(plain), encoding="utf-8"), origin)  # as a file: any line ends
     return (index.version, index.mesh_year, index.source), list(map(tuple, index._records.values())), index._names
 
 

@@ -31,23 +31,27 @@ class Maker:
         return self.value
 
 
+def _same(value: object) -> object:
+    return value
+
+
 VALUE = ({"heart attack": "D009203", "ambiguous": "?"}, [("D", "D009203", "Myocardial Infarction", ("MI",), ())])
 
 
 def test_second_read_comes_from_the_cache(cache_dir: Path) -> None:
     make = Maker(VALUE)
-    assert datacache.derived("kind", b"source", "1", make) == VALUE
-    assert datacache.derived("kind", b"source", "1", make) == VALUE
+    assert datacache.derived("kind", b"source", "1", make, _same) == VALUE
+    assert datacache.derived("kind", b"source", "1", make, _same) == VALUE
     assert make.calls == 1
     assert len(list((cache_dir / "derived").glob("kind-*.marshal"))) == 1
 
 
 @pytest.mark.parametrize("change", [{"source": b"source, edited"}, {"version": "2"}, {"kind": "other"}])
 def test_another_source_format_or_kind_is_derived_again(cache_dir: Path, change: dict) -> None:
-    datacache.derived("kind", b"source", "1", Maker(VALUE))
+    datacache.derived("kind", b"source", "1", Maker(VALUE), _same)
     args = {"kind": "kind", "source": b"source", "version": "1"} | change
     make = Maker(("new",))
-    assert datacache.derived(args["kind"], args["source"], args["version"], make) == ("new",)
+    assert datacache.derived(args["kind"], args["source"], args["version"], make, _same) == ("new",)
     assert make.calls == 1
 
 
@@ -70,14 +74,14 @@ def _damage_length(data: bytes) -> bytes:
 @pytest.mark.parametrize("damage", [_damage_cut, _damage_flip, _damage_magic, _damage_length, lambda d: b"",
                                     lambda d: b"not a cache entry at all"])
 def test_a_damaged_entry_is_derived_again_and_replaced(cache_dir: Path, damage) -> None:
-    datacache.derived("kind", b"source", "1", Maker(VALUE))
+    datacache.derived("kind", b"source", "1", Maker(VALUE), _same)
     (entry,) = (cache_dir / "derived").glob("kind-*.marshal")
     entry.write_bytes(damage(entry.read_bytes()))
     make = Maker(VALUE)
-    assert datacache.derived("kind", b"source", "1", make) == VALUE
+    assert datacache.derived("kind", b"source", "1", make, _same) == VALUE
     assert make.calls == 1
     again = Maker(VALUE)
-    assert datacache.derived("kind", b"source", "1", again) == VALUE
+    assert datacache.derived("kind", b"source", "1", again, _same) == VALUE
     assert again.calls == 0  # the damaged entry was rewritten whole
 
 
@@ -86,21 +90,21 @@ def test_an_unusable_cache_folder_is_no_error(tmp_path: Path, monkeypatch: pytes
     blocker.write_text("not a folder")
     monkeypatch.setenv(datacache.CACHE_DIR_ENV, str(blocker))
     make = Maker(VALUE)
-    assert datacache.derived("kind", b"source", "1", make) == VALUE
-    assert datacache.derived("kind", b"source", "1", make) == VALUE
+    assert datacache.derived("kind", b"source", "1", make, _same) == VALUE
+    assert datacache.derived("kind", b"source", "1", make, _same) == VALUE
     assert make.calls == 2
 
 
 def test_a_value_marshal_cannot_write_is_returned_uncached(cache_dir: Path) -> None:
     value = {"x": object()}
-    assert datacache.derived("kind", b"source", "1", Maker(value)) is value
+    assert datacache.derived("kind", b"source", "1", Maker(value), _same) is value
     assert not list((cache_dir / "derived").glob("*"))  # no entry, no temporary file left
 
 
 def test_only_the_newest_entries_of_a_kind_are_kept(cache_dir: Path) -> None:
     for n in range(datacache.KEEP + 3):
-        datacache.derived("kind", f"source {n}".encode(), "1", Maker(n))
-    datacache.derived("other", b"source", "1", Maker("other"))
+        datacache.derived("kind", f"source {n}".encode(), "1", Maker(n), _same)
+    datacache.derived("other", b"source", "1", Maker("other"), _same)
     folder = cache_dir / "derived"
     assert len(list(folder.glob("kind-*.marshal"))) == datacache.KEEP
     assert len(list(folder.glob("other-*.marshal"))) == 1
@@ -146,3 +150,71 @@ def test_a_file_that_is_not_an_index_is_still_refused(cache_dir: Path, tmp_path:
     with pytest.raises(ValueError, match="not-an-index.tsv"):
         mesh.load_index(path)
     assert not list((cache_dir / "derived").glob("*.marshal"))
+
+
+def test_an_entry_under_another_name_is_not_taken(cache_dir: Path) -> None:
+    datacache.derived("kind", b"source", "1", Maker(VALUE), _same)
+    (entry,) = (cache_dir / "derived").glob("kind-*.marshal")
+    other = datacache.entry_path("kind", b"another source", "1")
+    other.write_bytes(entry.read_bytes())  # a valid entry, of another key
+    make = Maker(("right",))
+    assert datacache.derived("kind", b"another source", "1", make, _same) == ("right",)
+    assert make.calls == 1
+
+
+def test_an_entry_its_user_does_not_take_is_made_again(cache_dir: Path) -> None:
+    datacache.derived("kind", b"source", "1", Maker(("old", "shape")), _same)
+
+    def use(value: object) -> str:
+        first, second, third = value  # type: ignore[misc]  # three parts now: the old entry has two
+        return f"{first}{second}{third}"
+
+    make = Maker(("a", "b", "c"))
+    assert datacache.derived("kind", b"source", "1", make, use) == "abc"
+    assert datacache.derived("kind", b"source", "1", make, use) == "abc"
+    assert make.calls == 1  # made once, then read: the entry was replaced
+
+
+def test_no_cache_folder_to_be_had_is_no_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_home() -> Path:
+        raise RuntimeError("could not determine the home directory")
+
+    monkeypatch.setattr(datacache, "default_cache_dir", no_home)
+    make = Maker(VALUE)
+    assert datacache.derived("kind", b"source", "1", make, _same) == VALUE
+    assert make.calls == 1
+
+
+def test_temporary_files_of_a_killed_writer_are_removed(cache_dir: Path) -> None:
+    import os
+    import time
+
+    folder = cache_dir / "derived"
+    folder.mkdir(parents=True)
+    stale, fresh = folder / ".tmp-killed", folder / ".tmp-being-written"
+    stale.write_bytes(b"x" * 1000)
+    fresh.write_bytes(b"x")
+    an_hour_ago = time.time() - 3700
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    datacache.derived("kind", b"source", "1", Maker(VALUE), _same)
+    assert not stale.exists() and fresh.exists()
+
+
+def test_pruning_keeps_to_its_own_kind(cache_dir: Path) -> None:
+    datacache.derived("mesh-index", b"source", "1", Maker(VALUE), _same)
+    for n in range(datacache.KEEP + 2):
+        datacache.derived("mesh", f"source {n}".encode(), "1", Maker(n), _same)
+    assert len(list((cache_dir / "derived").glob("mesh-index-*.marshal"))) == 1
+
+
+@pytest.mark.parametrize("ends", [b"\r\n", b"\r"], ids=["crlf", "cr"])
+def test_an_index_file_with_other_line_ends_loads_as_before(cache_dir: Path, tmp_path: Path, ends: bytes) -> None:
+    head = f"{mesh.FORMAT_NAME}\t{mesh.FORMAT_VERSION}\n#mesh_year\t2024\n"
+    text = (head + "D\tD000001\tCalcimycin\tA-23187\tD03.633\n").encode()
+    lf, other = tmp_path / "lf.tsv", tmp_path / "other.tsv"
+    lf.write_bytes(text)
+    other.write_bytes(text.replace(b"\n", ends))
+    with open(other, encoding="utf-8") as fh:  # what reading it as a text file gives
+        assert mesh.read_index(fh)._records == mesh.load_index(lf)._records
+    assert mesh.load_index(other)._records == mesh.load_index(lf)._records
+    assert mesh.load_index(other).resolve("a-23187") == "D000001"
