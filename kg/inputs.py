@@ -38,7 +38,7 @@ class Payload:
     origin: str
     path: Path | None = None
     part: FilePart | ArrayPart | None = None  # only this part of the file (a big file is read in parts)
-    data: bytes | None = None  # the part's bytes, when they were decompressed here (a gzip file)
+    data: bytes | None = None  # its bytes when read here: a container's member, a decompressed file or part of one
 
     def read(self, problems: list[Problem]) -> tuple[str, bytes | None] | None:
         """The text, and for bytes decoded here the UTF-8 bytes it decoded from cleanly (without a BOM), so a
