@@ -45,7 +45,11 @@ def default_cache_dir() -> Path:
 
 def entry_path(kind: str, source: bytes, version: str) -> Path:
     """Where the entry of ``kind`` derived from ``source`` (a file's bytes) by format ``version`` lives."""
-    return default_cache_dir() / "derived" / f"{kind}-{_key(kind, source, version)}.marshal"
+    return _path(kind, _key(kind, source, version))
+
+
+def _path(kind: str, key: str) -> Path:
+    return default_cache_dir() / "derived" / f"{kind}-{key}.marshal"
 
 
 def _key(kind: str, source: bytes, version: str) -> str:
@@ -61,7 +65,7 @@ def derived(kind: str, source: bytes, version: str, make: Callable[[], Any], use
     it has one that ``use`` takes (else made, and written there for next time)."""
     try:
         key = _key(kind, source, version)
-        path = default_cache_dir() / "derived" / f"{kind}-{key}.marshal"
+        path = _path(kind, key)
     except Exception:  # noqa: BLE001 - no cache folder to be had (no home, say): no cache, no error
         return use(make())
     value = _read(path, key)
