@@ -67,6 +67,8 @@ def derived(kind: str, source: bytes, version: str, make: Callable[[], Any], use
         key = _key(kind, source, version)
         path = _path(kind, key)
     except Exception:  # noqa: BLE001 - no cache folder to be had (no home, say): no cache, no error
+        path = None
+    if path is None:
         return use(make())
     value = _read(path, key)
     if value is not None:

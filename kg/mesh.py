@@ -456,14 +456,17 @@ def user_index_path() -> Path:
 def default_index() -> MeshIndex:
     """The index imported by the user (:func:`import_mesh`) if there is one, else the shipped one. Cached;
     call ``default_index.cache_clear()`` after an import in the same process."""
-    user = user_index_path()
-    return load_index(user if user.is_file() else None)
+    try:
+        user: Path | None = user_index_path()
+    except (RuntimeError, KeyError, OSError):  # no home directory to find a data folder in: only the shipped index
+        user = None
+    return load_index(user if user is not None and user.is_file() else None)
 
 
 def write_index(out: IO[str], records: Iterable[_Record], version: str, mesh_year: str, source: str) -> None:
     """Write records in the index format, sorted (descriptors first, then supplementary concepts, by UI)."""
     for text in (version, mesh_year, source):
-        if "\t" in text or "\n" in text:
+        if "\t" in text or "\n" in text or "\r" in text:  # a CR ends a line too when the index is read
             raise ValueError(f"index metadata must be one line without tabs: {text!r}")
     out.write(
         f"{FORMAT_NAME}\t{FORMAT_VERSION}\n#version\t{version}\n#mesh_year\t{mesh_year}\n#source\t{source}\n"
@@ -472,7 +475,7 @@ def write_index(out: IO[str], records: Iterable[_Record], version: str, mesh_yea
     for rec in sorted(records, key=lambda r: (order[r.kind], len(r.ui), r.ui)):
         cells = (rec.kind, rec.ui, rec.label, LIST_SEP.join(rec.entries), LIST_SEP.join(rec.links))
         for cell in cells:
-            if "\t" in cell or "\n" in cell:
+            if "\t" in cell or "\n" in cell or "\r" in cell:
                 raise ValueError(f"{rec.ui}: tab or newline inside a field: {cell!r}")
         if any(LIST_SEP in t for t in (*rec.entries, *rec.links)):
             raise ValueError(f"{rec.ui}: '{LIST_SEP}' inside an entry term or link")
@@ -741,5 +744,6 @@ def import_mesh(src: Path, dest_dir: Path | None = None) -> Path:
     year_note = year or (f"unknown (newest record date {newest})" if newest else "unknown")
     version = f"MeSH {year}" if year else f"MeSH (newest record date {newest or 'unknown'})"
     dest = (Path(dest_dir) if dest_dir is not None else user_data_dir()) / "mesh" / INDEX_FILENAME
+    source = " ".join(source.split())  # one line, whatever the file's name holds (a CR would end it when read)
     write_index_file(dest, records, version=version, mesh_year=year_note, source=source)
     return dest

@@ -218,3 +218,37 @@ def test_an_index_file_with_other_line_ends_loads_as_before(cache_dir: Path, tmp
         assert mesh.read_index(fh)._records == mesh.load_index(lf)._records
     assert mesh.load_index(other)._records == mesh.load_index(lf)._records
     assert mesh.load_index(other).resolve("a-23187") == "D000001"
+
+
+def test_an_imported_index_whose_file_name_holds_a_cr_loads(cache_dir: Path, tmp_path: Path) -> None:
+    # Its name goes into the index's #source line; read back, a CR would end that line.
+    from tests.test_mesh import DESC_XML
+
+    src = tmp_path / "desc2026\r.xml"
+    src.write_bytes(DESC_XML.read_bytes())
+    index = mesh.load_index(mesh.import_mesh(src, tmp_path / "data"))
+    assert "desc2026 .xml" in index.source and len(index) > 0
+    with pytest.raises(ValueError, match="one line"):
+        mesh.write_index(io.StringIO(), [], "MeSH 2026", "2026", "a\rb")
+
+
+def test_a_build_without_a_home_directory(tmp_path: Path, data_dir: Path) -> None:
+    # A uid with no passwd entry and no HOME (a container): no data or cache folder can be found. The build uses
+    # the shipped index, uncached.
+    import os
+    import subprocess
+    import sys
+
+    study = sorted((data_dir / "ctgov_v2" / "studies").glob("*.json"))[0]
+    script = ("import pwd, sys\n"
+              "def nobody(uid):\n"
+              "    raise KeyError(uid)\n"
+              "pwd.getpwuid = nobody\n"
+              "from kg.build import build\n"
+              "print(build([sys.argv[1]], sys.argv[2]).records_built)\n")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("HOME", datacache.CACHE_DIR_ENV, "KG_DATA_DIR") and not k.startswith("XDG_")}
+    done = subprocess.run([sys.executable, "-c", script, str(study), str(tmp_path / "g.nt")], env=env,
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["1"]
