@@ -73,9 +73,15 @@ def derived(kind: str, source: bytes, version: str, make: Callable[[], Any], use
     value = _read(path, key)
     if value is not None:
         try:
-            return use(value)
+            found = use(value)
         except (TypeError, ValueError, IndexError, KeyError, AttributeError):  # another shape: made again
             pass
+        else:
+            try:
+                _prune(path, entries=False)  # a killed writer's temporary file goes even if nothing is written again
+            except OSError:
+                pass
+            return found
     value = make()
     _write(path, key, value)
     return use(value)
@@ -120,16 +126,20 @@ def _write(path: Path, key: str, value: Any) -> None:
         pass
 
 
-def _prune(newest: Path) -> None:
-    """Keep the KEEP most recently written entries of the newest's kind; remove temporary files a writer that was
-    killed left behind (an hour old: none is still being written)."""
+def _prune(newest: Path, entries: bool = True) -> None:
+    """Remove temporary files a writer that was killed left behind (an hour old: none is still being written) and,
+    with ``entries``, all but the KEEP most recently written entries of the newest's kind. Files another process
+    removes meanwhile are passed over."""
     kind = newest.name.rsplit("-", 1)[0]
     entry = re.compile(re.escape(kind) + r"-[0-9a-f]{24}\.marshal")
-    entries, stale = [], time.time() - 3600
+    found, stale = [], time.time() - 3600
     for path in newest.parent.iterdir():
-        if entry.fullmatch(path.name):
-            entries.append((path.stat().st_mtime_ns, path))
-        elif path.name.startswith(_TMP_PREFIX) and path.stat().st_mtime < stale:
-            path.unlink(missing_ok=True)
-    for _, old in sorted(entries, reverse=True)[KEEP:]:
+        try:
+            if entries and entry.fullmatch(path.name):
+                found.append((path.stat().st_mtime_ns, path))
+            elif path.name.startswith(_TMP_PREFIX) and path.stat().st_mtime < stale:
+                path.unlink(missing_ok=True)
+        except FileNotFoundError:
+            continue
+    for _, old in sorted(found, reverse=True)[KEEP:]:
         old.unlink(missing_ok=True)

@@ -198,6 +198,11 @@ def test_temporary_files_of_a_killed_writer_are_removed(cache_dir: Path) -> None
     os.utime(stale, (an_hour_ago, an_hour_ago))
     datacache.derived("kind", b"source", "1", Maker(VALUE), _same)
     assert not stale.exists() and fresh.exists()
+    stale.write_bytes(b"x" * 1000)  # and when the entry is only read
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    make = Maker(VALUE)
+    datacache.derived("kind", b"source", "1", make, _same)
+    assert make.calls == 0 and not stale.exists() and fresh.exists()
 
 
 def test_pruning_keeps_to_its_own_kind(cache_dir: Path) -> None:
