@@ -383,3 +383,14 @@ def test_environment_sets_base_url_and_cache_dir(monkeypatch, tmp_path, http_ser
     client = CtgovClient(min_interval=0)
     assert ids(client.iter_search()) == ["NCT03281889"]
     assert (tmp_path / "envcache").is_dir() and os.listdir(tmp_path / "envcache")
+
+
+def test_no_usable_cache_folder_fetches_uncached(monkeypatch, tmp_path, http_server, caplog):  # noqa: F811
+    # KG_CACHE_DIR naming a file (or no home directory to find one in): a warning, and the fetch goes on
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("KG_CACHE_DIR", str(blocker))
+    http_server.add("GET", STUDIES, Reply.file(LAST), repeat_last=True)
+    client = CtgovClient(f"{http_server.url}/api/v2", min_interval=0)
+    assert ids(client.iter_search()) == ["NCT03281889"]
+    assert client.session.cache_path is None and "no HTTP cache" in caplog.text

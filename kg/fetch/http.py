@@ -247,8 +247,13 @@ class PoliteSession:
         self.retries_used = 0
         self.cache_path: Path | None = None
         if use_cache:
-            directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-            directory.mkdir(parents=True, exist_ok=True)
+            try:
+                directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+                directory.mkdir(parents=True, exist_ok=True)
+            except (OSError, RuntimeError, KeyError) as e:  # RuntimeError, KeyError: no home directory to be found
+                log.warning("no HTTP cache: no cache folder can be used (%s); KG_CACHE_DIR names one", e)
+                use_cache = False
+        if use_cache:
             self.cache_path = directory / CACHE_FILE_NAME
             self.session: requests.Session = requests_cache.CachedSession(
                 str(self.cache_path),
