@@ -14,7 +14,6 @@ import marshal
 import os
 import re
 import sys
-import tempfile
 import time
 import zlib
 from collections.abc import Callable
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kg import __version__
-from kg.files import publish
+from kg.files import written_whole
 from kg.gcpolicy import gc_paused
 
 CACHE_DIR_ENV = "KG_CACHE_DIR"
@@ -112,15 +111,9 @@ def _write(path: Path, key: str, value: Any) -> None:
     try:
         payload = marshal.dumps(value)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TMP_PREFIX)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(_header(key, payload))
-                out.write(payload)
-            publish(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        with written_whole(path, _TMP_PREFIX) as out:
+            out.write(_header(key, payload))
+            out.write(payload)
         _prune(path)
     except (OSError, ValueError):  # no room, no permission, or a value marshal cannot write: no cache, no error
         pass

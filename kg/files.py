@@ -5,7 +5,11 @@ owner-only mode of ``tempfile.mkstemp``."""
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 
 def _umask() -> int:
@@ -26,3 +30,17 @@ def publish(tmp: str | Path, target: str | Path) -> None:
     """Rename the finished temporary file ``tmp`` over ``target``, readable as any new file would be."""
     os.chmod(tmp, 0o666 & ~_umask())
     os.replace(tmp, target)
+
+
+@contextmanager
+def written_whole(target: str | Path, prefix: str, suffix: str = "") -> Iterator[BinaryIO]:
+    """A temporary file beside ``target`` (named ``prefix``...``suffix``) to write in the block: published over
+    ``target`` when the block ends, removed if it fails."""
+    fd, tmp = tempfile.mkstemp(dir=Path(target).parent, prefix=prefix, suffix=suffix)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            yield out
+        publish(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

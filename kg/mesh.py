@@ -25,7 +25,6 @@ import itertools
 import operator
 import os
 import re
-import tempfile
 import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Container, Iterable, Iterator
@@ -36,7 +35,7 @@ from typing import IO, NamedTuple
 import platformdirs
 
 from kg import datacache
-from kg.files import publish
+from kg.files import written_whole
 from kg.gcpolicy import gc_paused
 from kg.rdfterms import unescape_literal
 
@@ -499,16 +498,10 @@ def write_index_file(
 ) -> None:
     """Write a gzip index atomically and byte-reproducibly (no timestamp or name in the gzip header)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".mesh_index.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as gz:
-                with io.TextIOWrapper(gz, encoding="utf-8", newline="\n") as text:
-                    write_index(text, records, version, mesh_year, source)
-        publish(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with written_whole(path, ".mesh_index.") as raw:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as gz:
+            with io.TextIOWrapper(gz, encoding="utf-8", newline="\n") as text:
+                write_index(text, records, version, mesh_year, source)
 
 
 # -- importing NLM's own files ----------------------------------------------------------------------

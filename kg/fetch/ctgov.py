@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -34,7 +33,7 @@ from kg.fetch.http import (
     ServiceClient,
     expect_json,
 )
-from kg.files import publish
+from kg.files import written_whole
 
 BASE_URL_ENV = "KG_CTGOV_API"
 DEFAULT_BASE_URL = "https://clinicaltrials.gov/api/v2"
@@ -394,16 +393,10 @@ def write_study(out_dir: Path, study: dict[str, Any]) -> str:
     data = orjson.dumps(study)
     if target.exists() and _same_version(target, study, data):
         return UNCHANGED
-    fd, tmp_name = tempfile.mkstemp(dir=out_dir, prefix=f".{nct_id}{STUDY_FILE_SUFFIX}.", suffix=TEMP_SUFFIX)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        publish(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    with written_whole(target, f".{nct_id}{STUDY_FILE_SUFFIX}.", TEMP_SUFFIX) as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
     return WRITTEN
 
 
